@@ -1,0 +1,45 @@
+# Two commands matter: `make run` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+TOOLS := .local/tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+STAMP := .venv/.synced
+PROJECTS := pyproject.toml uv.lock $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
+
+.PHONY: run stop test test-fast lint bench venv schemas clean-local
+
+venv: $(STAMP)
+
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found: install Python 3.11"; exit 1; }
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(STAMP): $(UV) $(PROJECTS)
+	@$(UV) sync --all-packages --locked --python $(PYTHON) -q
+	@touch $(STAMP)
+
+run: venv
+	@$(PY) -m lending_devstack.run
+
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m lending_devstack.run --stop; else echo "nothing to stop"; fi
+
+# pytest exits 5 when it collected no test: that is a failure here, never a pass.
+test: venv
+	@$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "error: no tests ran"; exit 1; fi; exit $$rc
+
+test-fast: venv
+	@$(PY) -m pytest -m "not integration"
+
+lint: venv
+	@.venv/bin/ruff check .
+	@.venv/bin/mypy shared/*/src services/*/src
+
+bench: venv
+	@$(PY) bench/run_all.py
+
+schemas: venv
+	@$(PY) -m lending_events.schema_tools generate

@@ -1,0 +1,1 @@
+"""The collections domain: pure Python, no framework, database or broker imports."""

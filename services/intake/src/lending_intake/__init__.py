@@ -1,0 +1,1 @@
+"""The intake service. Partner channels send applications here and follow them to cash."""

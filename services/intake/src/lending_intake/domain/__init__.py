@@ -1,0 +1,1 @@
+"""The intake domain: pure Python, no framework, database or broker imports."""

@@ -1,0 +1,1 @@
+"""The ledger domain: pure Python, no framework, database or broker imports."""

@@ -1,0 +1,4 @@
+from lending_ledger.adapters.orm import metadata
+from lending_platform.alembic_env import run_migrations
+
+run_migrations(metadata)

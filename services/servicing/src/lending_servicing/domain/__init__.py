@@ -1,0 +1,1 @@
+"""The servicing domain: pure Python, no framework, database or broker imports."""

@@ -1,0 +1,1 @@
+"""The underwriting service. Turns applications into explainable credit decisions and priced offers."""

@@ -1,0 +1,1 @@
+"""The underwriting domain: pure Python, no framework, database or broker imports."""

@@ -1,0 +1,76 @@
+"""Pytest fixtures that give integration tests the real PostgreSQL and Kafka.
+
+The session starts whatever is not already running (a `make run` stack is reused) and
+stops at the end only what it started itself. Each test gets its own database and its own
+topics, so tests never see each other's rows or messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from lending_devstack.settings import DevstackSettings
+from lending_devstack.stack import Infra
+from lending_devstack.topics import ensure_topics
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    stack = Infra(DevstackSettings())
+    started_pg, started_kafka = stack.up(databases=())
+    yield stack
+    if started_kafka:
+        stack.kafka.stop()
+    if started_pg:
+        stack.postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: Infra) -> str:
+    return infra.s.kafka_bootstrap
+
+
+@pytest.fixture
+def database_factory(infra: Infra) -> Iterator[Callable[[], str]]:
+    """Creates empty databases named test_<random>; returns their asyncpg SQLAlchemy URLs."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        infra.postgres.ensure_database(name)
+        created.append(name)
+        return infra.s.database_url(name)
+
+    yield make
+    for name in created:
+        infra.postgres.drop_database(name)
+
+
+@pytest.fixture
+def database_url(database_factory: Callable[[], str]) -> str:
+    return database_factory()
+
+
+@pytest.fixture
+def topic_factory(infra: Infra) -> Callable[..., str]:
+    """Creates a fresh topic (and its .dlq twin) with a unique name; returns the name."""
+
+    def make(prefix: str = "test", partitions: int = 3) -> str:
+        name = f"{prefix}.{uuid.uuid4().hex[:10]}"
+        coro = ensure_topics(infra.s.kafka_bootstrap, partitions, [name, name + ".dlq"])
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(coro)
+        else:  # called from inside an async test: run on a private loop in a thread
+            import concurrent.futures
+
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, coro).result()
+        return name
+
+    return make

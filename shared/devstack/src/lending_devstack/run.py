@@ -1,0 +1,100 @@
+"""`make run`: infrastructure, simulators and the five services in the foreground until Ctrl-C.
+
+`make stop` (``python -m lending_devstack.run --stop``) stops what a `make run` started and
+nothing else: a server that was already running before `make run` is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+
+from lending_devstack.errors import DevstackError
+from lending_devstack.procs import wait_until
+from lending_devstack.services import ServiceProcess
+from lending_devstack.settings import SERVICES, DevstackSettings
+from lending_devstack.stack import Infra
+
+
+def _state_file(s: DevstackSettings):  # type: ignore[no-untyped-def]
+    return s.run_dir / "make-run.json"
+
+
+def stop(settings: DevstackSettings) -> None:
+    for name in reversed(SERVICES):
+        ServiceProcess(name, settings).stop()
+    state_path = _state_file(settings)
+    started = json.loads(state_path.read_text()) if state_path.exists() else {}
+    infra = Infra(settings)
+    if started.get("kafka"):
+        infra.kafka.stop()
+    if started.get("postgres"):
+        infra.postgres.stop()
+    state_path.unlink(missing_ok=True)
+
+
+def run(settings: DevstackSettings, ready_timeout: float) -> None:
+    began = time.monotonic()
+    print("starting PostgreSQL and Kafka ...", flush=True)
+    infra = Infra(settings)
+    started_pg, started_kafka = infra.up()
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    state = _state_file(settings)
+    previous = json.loads(state.read_text()) if state.exists() else {}
+    state.write_text(json.dumps({
+        "postgres": started_pg or previous.get("postgres", False),
+        "kafka": started_kafka or previous.get("kafka", False),
+    }))
+    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
+    procs = [ServiceProcess(name, settings) for name in SERVICES]
+    for proc in procs:
+        proc.start(env)
+    print("starting the five services ...", flush=True)
+    for proc in procs:
+        wait_until(proc.ready, max(1.0, ready_timeout - (time.monotonic() - began)),
+                   f"{proc.name} /readyz", proc.log)
+    print(f"\nall ready in {time.monotonic() - began:.0f}s\n")
+    for proc in procs:
+        print(f"  {proc.name:<13} {proc.url}/docs   (ready: {proc.url}/readyz)")
+    print(f"\n  postgres      {settings.pg_base_url}")
+    print(f"  kafka         {settings.kafka_bootstrap}")
+    print(f"  logs          {settings.logs}/\n\nPress Ctrl-C to stop everything.", flush=True)
+    while True:
+        for proc in procs:
+            if proc.pid() is None:
+                raise DevstackError(f"{proc.name} exited; see {proc.log}")
+        time.sleep(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--stop", action="store_true", help="stop what `make run` started")
+    parser.add_argument("--ready-timeout", type=float, default=120.0)
+    args = parser.parse_args()
+    settings = DevstackSettings()
+    if args.stop:
+        stop(settings)
+        print("stopped")
+        return
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        run(settings, args.ready_timeout)
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    except DevstackError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        stop(settings)
+        sys.exit(1)
+    stop(settings)
+    print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

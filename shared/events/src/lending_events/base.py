@@ -1,0 +1,107 @@
+"""The base of every integration event and the small value objects events share."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
+
+from lending_events.money import AMOUNT_MARKER, Amount, check_amount
+from lending_events.vocabulary import Identifier
+
+
+def known_codes(vocabulary: type[StrEnum], what: str = "Reason codes") -> str:
+    return f"{what} (open vocabulary; known: {', '.join(m.value for m in vocabulary)})"
+
+
+class ContractModel(BaseModel):
+    """Every model on the wire: immutable, tolerant of fields added by newer producers."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class IntegrationEvent(ContractModel):
+    """A fact one service publishes for the others.
+
+    ``event_type`` is the envelope's ``type``; ``schema_version`` changes only on an
+    incompatible change (see docs/events.md); ``producer`` names the service, hence the topic.
+    """
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+    producer: ClassVar[str]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.event_type = cls.__name__
+
+    @property
+    def subject(self) -> str:
+        """The envelope subject and Kafka key."""
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _amounts_have_currency_digits(self) -> IntegrationEvent:
+        _check_amounts(self, None, "")
+        return self
+
+
+class LoanEvent(IntegrationEvent):
+    """An event about one loan: the loan id (= application id) is the subject and key."""
+
+    loan_id: Identifier = Field(description="Loan id, equal to the application id; Kafka key")
+
+    @property
+    def subject(self) -> str:
+        return self.loan_id
+
+
+class Breakdown(ContractModel):
+    """Amounts split by component; ``total`` is their exact sum."""
+
+    principal: Amount
+    interest: Amount
+    fees: Amount
+    penalties: Amount
+    total: Amount
+
+    @model_validator(mode="after")
+    def _total_is_sum(self) -> Breakdown:
+        parts: Decimal = self.principal + self.interest + self.fees + self.penalties
+        if parts != self.total:
+            raise ValueError(f"total {self.total} is not principal+interest+fees+penalties {parts}")
+        return self
+
+
+def _check_amounts(model: BaseModel, currency: str | None, path: str) -> None:
+    """Check every ``Amount`` field (nested models and lists included) against the currency
+    of the nearest enclosing model that has a ``currency`` field."""
+    currency = getattr(model, "currency", None) or currency
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        where = f"{path}{name}"
+        if _is_amount(info) and isinstance(value, Decimal):
+            if currency is None:
+                raise ValueError(f"{where}: amount without a currency field")
+            check_amount(value, currency, where)
+        _check_nested(value, currency, where)
+
+
+def _is_amount(info: FieldInfo) -> bool:
+    if AMOUNT_MARKER in info.metadata:
+        return True
+    # ``Amount | None``: the marker sits inside the union's Annotated member
+    members = get_args(info.annotation)
+    return any(AMOUNT_MARKER in getattr(arg, "__metadata__", ()) for arg in members)
+
+
+def _check_nested(value: Any, currency: str | None, where: str) -> None:
+    if isinstance(value, BaseModel):
+        _check_amounts(value, currency, where + ".")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_nested(item, currency, f"{where}[{i}]")

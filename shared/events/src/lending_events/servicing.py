@@ -1,0 +1,101 @@
+"""Events published by servicing (topic lending.servicing.v1). Dates are business dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import AwareDatetime, Field
+
+from lending_events.base import Breakdown, IntegrationEvent, LoanEvent
+from lending_events.money import Amount, CurrencyCode
+from lending_events.vocabulary import DelinquencyBucket, Identifier, PaymentMethod
+
+
+class BusinessDayClosed(IntegrationEvent):
+    """Servicing closed a business day: accrual, due/overdue, early warning and collection
+    strategies all run as of ``business_date``. Not about one loan: its subject and Kafka
+    key is the business date (ISO 8601), so day closes stay ordered on one partition."""
+
+    producer = "servicing"
+
+    calendar_id: Identifier
+    business_date: date = Field(description="The day just closed")
+    next_business_date: date
+
+    @property
+    def subject(self) -> str:
+        return self.business_date.isoformat()
+
+
+class ServicingEvent(LoanEvent):
+    producer = "servicing"
+
+
+class PaymentReceived(ServicingEvent):
+    """A repayment arrived from a processor or partner; the ledger applies it."""
+
+    payment_id: Identifier
+    currency: CurrencyCode
+    amount: Amount
+    received_at: AwareDatetime
+    value_date: date
+    method: PaymentMethod
+    processor_reference: str = Field(min_length=1)
+    payoff_quote_id: Identifier | None = Field(
+        default=None, description="Set when the borrower pays off against a quote"
+    )
+
+
+class InstallmentDueSoon(ServicingEvent):
+    """An installment falls due within the reminder window."""
+
+    installment_number: int = Field(ge=1)
+    due_date: date
+    currency: CurrencyCode
+    amount_due: Amount
+    days_until_due: int = Field(ge=0)
+
+
+class PaymentMissed(ServicingEvent):
+    """An installment was not paid in full by its due date plus tolerance."""
+
+    installment_number: int = Field(ge=1)
+    due_date: date
+    as_of: date
+    currency: CurrencyCode
+    amount_due: Amount
+    amount_paid: Amount
+    amount_overdue: Amount
+    days_past_due: int = Field(ge=1)
+
+
+class DelinquencyChanged(ServicingEvent):
+    """The loan moved between days-past-due buckets (including back to current: a cure)."""
+
+    as_of: date
+    previous_bucket: DelinquencyBucket
+    bucket: DelinquencyBucket
+    days_past_due: int = Field(ge=0)
+    currency: CurrencyCode
+    overdue_amount: Amount
+    outstanding_principal: Amount
+
+
+class LoanMatured(ServicingEvent):
+    """The final due date passed; ``outstanding`` is what is left to collect, if anything."""
+
+    maturity_date: date
+    as_of: date
+    currency: CurrencyCode
+    outstanding: Breakdown
+    fully_repaid: bool
+
+
+EVENTS = (
+    BusinessDayClosed,
+    PaymentReceived,
+    InstallmentDueSoon,
+    PaymentMissed,
+    DelinquencyChanged,
+    LoanMatured,
+)

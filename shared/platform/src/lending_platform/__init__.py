@@ -1,0 +1,1 @@
+"""Plumbing shared by the five services, written once and tested once."""

@@ -1,0 +1,65 @@
+"""The one app factory all five services use: no I/O until the lifespan starts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CollectorRegistry
+
+from lending_platform.database import upgrade_to_head_async
+from lending_platform.health import Check, health_router
+from lending_platform.logs import configure_logging
+from lending_platform.observability import install_observability
+from lending_platform.ops import ops_router
+from lending_platform.problems import install_problem_handlers
+from lending_platform.runtime import Runtime
+from lending_platform.settings import ServiceSettings
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    bootstrap: Callable[[ServiceSettings], Runtime],
+    migrations_dir: Path,
+    routers: Sequence[APIRouter] = (),
+    title: str,
+    description: str = "",
+) -> FastAPI:
+    holder: dict[str, Runtime] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level, settings.log_json)
+        if settings.run_migrations_on_start:
+            await upgrade_to_head_async(migrations_dir, settings.database_url)
+        runtime = bootstrap(settings)
+        holder["runtime"] = runtime
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    install_observability(app, CollectorRegistry())
+
+    async def _starting() -> None:
+        raise RuntimeError("the service is still starting")
+
+    def checks() -> dict[str, Check]:
+        runtime = holder.get("runtime")
+        return runtime.readiness_checks() if runtime else {"startup": _starting}
+
+    app.include_router(health_router(checks))
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(ops_router())
+    for router in routers:
+        v1.include_router(router)
+    app.include_router(v1)
+    return app
+

@@ -1,0 +1,77 @@
+"""What a running service holds: its engine, publisher and background workers.
+
+Built by each service's ``bootstrap.py`` without any I/O; ``start()`` connects and
+``stop()`` shuts down in reverse order, so the app factory's lifespan stays four lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lending_messaging.ports import EventPublisher
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from lending_platform.health import Check, KafkaProbe, database_check
+from lending_platform.settings import ServiceSettings
+
+log = logging.getLogger("lending.runtime")
+
+
+class Worker(Protocol):
+    async def run(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Runtime:
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+    publisher: EventPublisher
+    kafka_probe: KafkaProbe
+    workers: dict[str, Worker] = field(default_factory=dict)
+    ports: dict[str, Any] = field(default_factory=dict)
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def readiness_checks(self) -> dict[str, Check]:
+        return {"database": database_check(self.engine), "kafka": self.kafka_probe.check}
+
+    async def start(self) -> None:
+        await self.kafka_probe.start()
+        if not self.settings.run_background_workers:
+            return
+        await self.publisher.start()
+        for name, worker in self.workers.items():
+            self._tasks[name] = asyncio.create_task(self._supervise(name, worker), name=name)
+
+    async def _supervise(self, name: str, worker: Worker) -> None:
+        # A worker that crashes (broker away, database restart) is restarted with a pause,
+        # so a passing outage never leaves the service running without its relay or consumer.
+        while True:
+            try:
+                await worker.run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s stopped with an error; restarting in 2s", name)
+                await asyncio.sleep(2)
+
+    async def stop(self) -> None:
+        for name, worker in reversed(list(self.workers.items())):
+            task = self._tasks.pop(name, None)
+            if task is None:
+                continue
+            await worker.stop()
+            try:
+                await asyncio.wait_for(task, timeout=15)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        if self.settings.run_background_workers:
+            await self.publisher.stop()
+        await self.kafka_probe.stop()
+        await self.engine.dispose()

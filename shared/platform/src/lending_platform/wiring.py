@@ -1,0 +1,44 @@
+"""The standard wiring every service's bootstrap.py starts from: engine, publisher, relay
+and consumer. A service adds its own ports to ``Runtime.ports``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from lending_events import TOPIC_BY_SERVICE
+from lending_messaging.kafka_publisher import KafkaEventPublisher
+from lending_messaging.ports import EventPublisher
+from lending_messaging.relay import OutboxRelay
+from lending_messaging.runner import ConsumerRunner
+
+from lending_platform.database import create_engine, session_factory
+from lending_platform.dispatch import EventDispatcher, EventHandler
+from lending_platform.health import KafkaProbe
+from lending_platform.runtime import Runtime
+from lending_platform.settings import ServiceSettings
+
+
+def standard_runtime(
+    settings: ServiceSettings,
+    *,
+    reacts_to: Sequence[str],
+    handlers: Mapping[str, EventHandler],
+    publisher: EventPublisher | None = None,
+) -> Runtime:
+    """``reacts_to`` names producing services (their topics are subscribed)."""
+    engine = create_engine(settings.database_url, settings.db_pool_size)
+    sessions = session_factory(engine)
+    publisher = publisher or KafkaEventPublisher(settings.kafka_bootstrap_servers)
+    runtime = Runtime(
+        settings=settings, engine=engine, sessions=sessions, publisher=publisher,
+        kafka_probe=KafkaProbe(settings.kafka_bootstrap_servers),
+    )
+    runtime.workers["relay"] = OutboxRelay(engine, publisher, batch_size=settings.relay_batch_size)
+    topics = [TOPIC_BY_SERVICE[name] for name in reacts_to]
+    if topics:
+        runtime.workers["consumer"] = ConsumerRunner(
+            settings.kafka_bootstrap_servers, settings.consumer_group, topics, sessions,
+            EventDispatcher(handlers), dead_letters=publisher,
+            max_records=settings.consumer_batch_size,
+        )
+    return runtime
