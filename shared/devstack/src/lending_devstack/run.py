@@ -14,18 +14,27 @@ import time
 
 from lending_devstack.errors import DevstackError
 from lending_devstack.procs import wait_until
+from lending_devstack.seed import seed_demo
 from lending_devstack.services import ServiceProcess
 from lending_devstack.settings import SERVICES, DevstackSettings
 from lending_devstack.stack import Infra
+from lending_simulators import SIMULATORS
 
 
 def _state_file(s: DevstackSettings):  # type: ignore[no-untyped-def]
     return s.run_dir / "make-run.json"
 
 
+def _processes(settings: DevstackSettings) -> list[ServiceProcess]:
+    simulators = [
+        ServiceProcess(name, settings, simulator_port=port) for name, port in SIMULATORS.items()
+    ]
+    return simulators + [ServiceProcess(name, settings) for name in SERVICES]
+
+
 def stop(settings: DevstackSettings) -> None:
-    for name in reversed(SERVICES):
-        ServiceProcess(name, settings).stop()
+    for proc in reversed(_processes(settings)):
+        proc.stop()
     state_path = _state_file(settings)
     started = json.loads(state_path.read_text()) if state_path.exists() else {}
     infra = Infra(settings)
@@ -49,16 +58,19 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         "kafka": started_kafka or previous.get("kafka", False),
     }))
     env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
-    procs = [ServiceProcess(name, settings) for name in SERVICES]
+    procs = _processes(settings)
+    print("starting the simulators and the five services ...", flush=True)
     for proc in procs:
         proc.start(env)
-    print("starting the five services ...", flush=True)
     for proc in procs:
         wait_until(proc.ready, max(1.0, ready_timeout - (time.monotonic() - began)),
                    f"{proc.name} /readyz", proc.log)
     print(f"\nall ready in {time.monotonic() - began:.0f}s\n")
     for proc in procs:
-        print(f"  {proc.name:<13} {proc.url}/docs   (ready: {proc.url}/readyz)")
+        label = f"{proc.name} (simulator)" if proc.simulator else proc.name
+        print(f"  {label:<28} {proc.url}/docs")
+    for line in seed_demo(settings):
+        print(f"  {line}")
     print(f"\n  postgres      {settings.pg_base_url}")
     print(f"  kafka         {settings.kafka_bootstrap}")
     print(f"  logs          {settings.logs}/\n\nPress Ctrl-C to stop everything.", flush=True)

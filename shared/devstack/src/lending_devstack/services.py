@@ -13,12 +13,24 @@ from lending_devstack.settings import SERVICE_PORTS, DevstackSettings
 
 
 class ServiceProcess:
-    def __init__(self, name: str, settings: DevstackSettings) -> None:
+    """A service (``python -m lending_<name>``) or a simulator (``lending_simulators.<name>``)."""
+
+    def __init__(
+        self, name: str, settings: DevstackSettings, *, simulator_port: int | None = None
+    ) -> None:
         self.name = name
         self.s = settings
-        self.port = SERVICE_PORTS[name]
-        self.pid_file = settings.run_dir / f"{name}.pid"
-        self.log = settings.logs / f"{name}.log"
+        self.simulator = simulator_port is not None
+        self.port = simulator_port if simulator_port is not None else SERVICE_PORTS[name]
+        kind = "sim-" if self.simulator else ""
+        self.pid_file = settings.run_dir / f"{kind}{name}.pid"
+        self.log = settings.logs / f"{kind}{name}.log"
+
+    def argv(self) -> list[str]:
+        if self.simulator:
+            return [sys.executable, "-m", f"lending_simulators.{self.name}", "--port",
+                    str(self.port)]
+        return [sys.executable, "-m", f"lending_{self.name}"]
 
     @property
     def url(self) -> str:
@@ -35,21 +47,22 @@ class ServiceProcess:
 
             raise DevstackError(
                 f"port {self.port} for {self.name} is taken by another program: "
-                f"set {self.name.upper()}_PORT to a free port"
+                "stop that program, or give this one another port"
             )
         self.s.logs.mkdir(parents=True, exist_ok=True)
         self.s.run_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", f"lending_{self.name}"],
+                self.argv(),
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 env={**os.environ, **env}, start_new_session=True,
             )
         self.pid_file.write_text(str(proc.pid))
 
     def ready(self) -> bool:
+        probe = "/healthz" if self.simulator else "/readyz"
         try:
-            with urllib.request.urlopen(self.url + "/readyz", timeout=2) as resp:
+            with urllib.request.urlopen(self.url + probe, timeout=2) as resp:
                 return bool(resp.status == 200)
         except (urllib.error.URLError, OSError):
             return False

@@ -23,7 +23,8 @@ log = logging.getLogger("lending.runtime")
 class Worker(Protocol):
     async def run(self) -> None: ...
 
-    async def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Asks the worker to finish its batch in hand and return from run()."""
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Runtime:
             task = self._tasks.pop(name, None)
             if task is None:
                 continue
-            await worker.stop()
+            worker.stop()
             try:
                 await asyncio.wait_for(task, timeout=15)
             except (TimeoutError, asyncio.CancelledError):

@@ -1,0 +1,67 @@
+"""Errors leave every service as RFC 9457 problem details that name the offending field."""
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+from lending_platform.problems import ProblemError, install_problem_handlers
+
+
+class ApplicationCreate(BaseModel):
+    amount: str = Field(pattern=r"^\d+\.\d{2}$")
+    term: int = Field(ge=1)
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/v1/applications")
+    async def create(body: ApplicationCreate) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @app.get("/v1/loans/{loan_id}")
+    async def loan(loan_id: str) -> dict[str, str]:
+        raise ProblemError(409, f"loan {loan_id} is not active", code="loan-not-active")
+
+    @app.get("/v1/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    return app
+
+
+@pytest.fixture
+async def client():
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        yield c
+
+
+async def test_a_validation_error_names_each_bad_field(client):
+    response = await client.post("/v1/applications", json={"amount": "12.5", "term": 0})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"].endswith("/validation-error")
+    assert {e["field"] for e in body["errors"]} == {"amount", "term"}
+    assert "amount" in body["detail"] and "term" in body["detail"]
+
+
+async def test_a_domain_problem_keeps_its_status_code_and_detail(client):
+    body = (await client.get("/v1/loans/L1")).json()
+    assert body == {
+        "type": "https://docs.lending.local/problems/loan-not-active",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "loan L1 is not active",
+        "instance": "/v1/loans/L1",
+    }
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_internals(client):
+    response = await client.get("/v1/boom")
+    assert response.status_code == 500
+    assert "secret" not in response.text
+    assert response.json()["type"].endswith("/internal-error")
