@@ -32,7 +32,7 @@ class LocalKafka:
         self.home = settings.kafka_dir
         self.libs = self.home / "libs"
         self.data = self.home / "data"
-        self.pid_file = settings.run_dir / "kafka.pid"
+        self.pid_file = self.home / "kafka.pid"
         self.log = settings.logs / "kafka.log"
         self.pom = settings.root / "infra" / "kafka" / "pom.xml"
 
@@ -125,7 +125,6 @@ class LocalKafka:
                 )
         self.fetch_jars()
         self.home.mkdir(parents=True, exist_ok=True)
-        self.s.run_dir.mkdir(parents=True, exist_ok=True)
         self.s.logs.mkdir(parents=True, exist_ok=True)
         config = self._write_config()
         self._format(java, config)

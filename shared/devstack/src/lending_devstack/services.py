@@ -21,8 +21,12 @@ class ServiceProcess:
         self.name = name
         self.s = settings
         self.simulator = simulator_port is not None
-        self.port = simulator_port if simulator_port is not None else SERVICE_PORTS[name]
+        # The same variable the service itself reads (INTAKE_PORT, ...), so both agree.
+        default = SERVICE_PORTS[name] if simulator_port is None else simulator_port
+        env_name = f"{'SIM_' if self.simulator else ''}{name.upper()}_PORT"
+        self.port = int(os.environ.get(env_name, default))
         kind = "sim-" if self.simulator else ""
+        self.env_name = env_name
         self.pid_file = settings.run_dir / f"{kind}{name}.pid"
         self.log = settings.logs / f"{kind}{name}.log"
 
@@ -47,7 +51,7 @@ class ServiceProcess:
 
             raise DevstackError(
                 f"port {self.port} for {self.name} is taken by another program: "
-                "stop that program, or give this one another port"
+                f"stop that program, or set {self.env_name} to a free port"
             )
         self.s.logs.mkdir(parents=True, exist_ok=True)
         self.s.run_dir.mkdir(parents=True, exist_ok=True)

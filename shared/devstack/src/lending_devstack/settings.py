@@ -66,7 +66,8 @@ class DevstackSettings:
 
     @property
     def run_dir(self) -> Path:
-        return self.local / "run"
+        """Pid files and the record of what `make run` started (LENDING_RUN_DIR moves it)."""
+        return Path(os.environ.get("LENDING_RUN_DIR") or self.local / "run")
 
     @property
     def pg_dir(self) -> Path:
