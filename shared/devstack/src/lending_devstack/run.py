@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 import time
+from pathlib import Path
 
 from lending_devstack.errors import DevstackError
 from lending_devstack.procs import wait_until
@@ -21,7 +22,7 @@ from lending_devstack.stack import Infra
 from lending_simulators import SIMULATORS
 
 
-def _state_file(s: DevstackSettings):  # type: ignore[no-untyped-def]
+def _state_file(s: DevstackSettings) -> Path:
     return s.run_dir / "make-run.json"
 
 

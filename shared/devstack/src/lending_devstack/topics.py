@@ -6,16 +6,17 @@ import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
 from lending_events import all_topics
 
 
 async def ensure_topics(
-    bootstrap: str, partitions: int, names: list[str] | None = None, timeout: float = 60.0
+    bootstrap: str, partitions: int, names: list[str] | None = None, wait: float = 60.0
 ) -> list[str]:
     """Creates the missing topics; returns those it created. Waits for the broker to answer."""
     wanted = names if names is not None else all_topics()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + wait
     while True:
         try:
             await admin.start()
