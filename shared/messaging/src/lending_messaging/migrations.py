@@ -1,0 +1,38 @@
+"""Helpers each service's Alembic migration 0001 calls: ``upgrade(op)`` / ``downgrade(op)``.
+
+    from lending_messaging import migrations
+
+    def upgrade() -> None:
+        migrations.upgrade(op)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lending_messaging.tables import inbox_columns, outbox_columns
+
+# A session idle inside a transaction keeps the oldest-running-transaction horizon
+# back, and the relay publishes nothing newer than that horizon: end such sessions.
+IDLE_IN_TRANSACTION_TIMEOUT = "60s"
+
+
+def upgrade(op: Any, idle_in_transaction_timeout: str | None = IDLE_IN_TRANSACTION_TIMEOUT) -> None:
+    if idle_in_transaction_timeout and not re.fullmatch(
+        r"\d+\s*(ms|s|min|h)?", idle_in_transaction_timeout
+    ):
+        raise ValueError(f"not a PostgreSQL duration: {idle_in_transaction_timeout!r}")
+    op.create_table("outbox", *outbox_columns())
+    op.create_table("inbox", *inbox_columns())
+    if idle_in_transaction_timeout:
+        op.execute(
+            "DO $$ BEGIN EXECUTE format("
+            "'ALTER DATABASE %I SET idle_in_transaction_session_timeout = %L', "
+            f"current_database(), '{idle_in_transaction_timeout}'); END $$"
+        )
+
+
+def downgrade(op: Any) -> None:
+    op.drop_table("inbox")
+    op.drop_table("outbox")

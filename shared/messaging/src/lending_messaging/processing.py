@@ -1,0 +1,156 @@
+"""The consumer's core, shared by the Kafka runner and the in-memory consumer.
+
+A batch is handled in ONE transaction that also records every event id in the inbox; the
+caller commits offsets only after that transaction committed. So a crash anywhere means
+redelivery, and redelivery means an inbox hit, never a second effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError
+from tenacity import AsyncRetrying, stop_after_attempt, wait_exponential
+
+from lending_events import Envelope
+from lending_messaging.context import context_from_envelope, use_context
+from lending_messaging.dead_letters import dead_letter
+from lending_messaging.ports import (
+    BatchHandler,
+    ConsumedRecord,
+    EventPublisher,
+    Handler,
+    Inbox,
+    OutgoingMessage,
+    PublishError,
+)
+
+log = logging.getLogger("lending_messaging.consumer")
+
+
+class MalformedEnvelopeError(ValueError):
+    """The record's value is not a CloudEvents envelope; retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded: keep attempts x waits well under the consumer's max_poll_interval_ms."""
+
+    attempts: int = 3
+    initial_wait: float = 0.2
+    max_wait: float = 2.0
+
+
+@dataclass
+class ProcessingStats:
+    handled: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    fallbacks: int = 0
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """Lost database or broker: not the message's fault, so never dead-letter it; the
+    runner stops without committing offsets and the message is redelivered later."""
+    if isinstance(exc, OSError | TimeoutError | PublishError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+Item = tuple[ConsumedRecord, Envelope]
+
+
+class MessageProcessor:
+    def __init__(
+        self,
+        inbox: Inbox,
+        handler: Handler | None,
+        dead_letters: EventPublisher,
+        retry: RetryPolicy | None = None,
+        batch_handler: BatchHandler | None = None,
+    ) -> None:
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler and batch_handler")
+        self._inbox = inbox
+        self._handler = handler
+        self._batch_handler = batch_handler
+        self._dead_letters = dead_letters
+        self._retry = retry or RetryPolicy()
+        self.stats = ProcessingStats()
+
+    @property
+    def group_id(self) -> str:
+        return self._inbox.group_id
+
+    async def process(self, records: Sequence[ConsumedRecord]) -> None:
+        """Returns once every record is either committed in the database or dead-lettered."""
+        items: list[Item] = []
+        malformed: list[OutgoingMessage] = []
+        for record in records:
+            try:
+                items.append((record, Envelope.from_bytes(record.value)))
+            except ValidationError as exc:
+                error = MalformedEnvelopeError(str(exc))
+                malformed.append(dead_letter(record, error, 1, self.group_id))
+        if malformed:
+            await self._dead_letters.publish(malformed)
+            self.stats.dead_lettered += len(malformed)
+        if not items:
+            return
+        try:
+            await self._handle_in_one_transaction(items)
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise
+            # Something in the batch failed and the whole transaction rolled back: find
+            # the culprit by going one message per transaction, so the rest still commit.
+            log.warning("batch of %d failed (%r); retrying one by one", len(items), exc)
+            self.stats.fallbacks += 1
+            for item in items:
+                await self._handle_alone(item)
+
+    async def _handle_in_one_transaction(self, items: Sequence[Item]) -> None:
+        async with self._inbox.transaction() as tx:
+            new = await tx.claim([envelope.id for _, envelope in items])
+            fresh: list[Envelope] = []
+            for _, envelope in items:
+                if envelope.id in new:
+                    new.discard(envelope.id)  # the same id twice in one batch: handle once
+                    fresh.append(envelope)
+            if self._batch_handler is not None:
+                if fresh:
+                    await self._batch_handler(tx.session, fresh)
+            elif self._handler is not None:
+                for envelope in fresh:
+                    with use_context(context_from_envelope(envelope)):
+                        await self._handler(tx.session, envelope)
+        handled, duplicates = len(fresh), len(items) - len(fresh)
+        self.stats.handled += handled
+        self.stats.duplicates += duplicates
+
+    async def _handle_alone(self, item: Item) -> None:
+        attempts = 0
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self._retry.attempts),
+                wait=wait_exponential(
+                    multiplier=self._retry.initial_wait, max=self._retry.max_wait
+                ),
+                reraise=True,
+            ):
+                with attempt:
+                    attempts += 1
+                    await self._handle_in_one_transaction([item])
+        except Exception as exc:
+            if is_infrastructure_error(exc):
+                raise
+            record, envelope = item
+            log.error(
+                "event %s (%s) failed %d times, dead-lettered: %r",
+                envelope.id, envelope.type, attempts, exc,
+            )
+            await self._dead_letters.publish([dead_letter(record, exc, attempts, self.group_id)])
+            self.stats.dead_lettered += 1

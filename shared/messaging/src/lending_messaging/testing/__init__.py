@@ -1,0 +1,1 @@
+"""Test support: contract suites for the messaging ports (run against real and fake)."""
