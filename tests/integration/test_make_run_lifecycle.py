@@ -4,6 +4,7 @@ while servers that were running before it (here: the test session's) stay up."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,15 +13,25 @@ from pathlib import Path
 import pytest
 
 from lending_devstack.procs import pid_alive
+from lending_simulators import SIMULATORS
 
 pytestmark = pytest.mark.integration
 SERVICES = ("intake", "underwriting", "ledger", "servicing", "collections")
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def test_ctrl_c_stops_every_process_make_run_started_and_nothing_else(infra, tmp_path: Path):
+    # Free ports and a private run folder: a developer's own `make run` is left alone.
     env = {**os.environ, "LENDING_RUN_DIR": str(tmp_path)}
-    for offset, name in enumerate(SERVICES):
-        env[f"{name.upper()}_PORT"] = str(18801 + offset)
+    for name in SERVICES:
+        env[f"{name.upper()}_PORT"] = str(_free_port())
+    for name in SIMULATORS:
+        env[f"SIM_{name.upper()}_PORT"] = str(_free_port())
     runner = subprocess.Popen(
         [sys.executable, "-m", "lending_devstack.run", "--ready-timeout", "120"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
