@@ -1,9 +1,14 @@
 """Every service starts on the real PostgreSQL and Kafka with the same skeleton and answers
 the same operational endpoints."""
 
+import importlib
+from pathlib import Path
+
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from lending_platform.database import alembic_config
 from lending_platform.testing import running
 
 from .conftest import SERVICES
@@ -26,8 +31,10 @@ async def test_a_service_migrates_its_own_database_and_reports_ready(name, servi
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
                 ))).scalars()
             )
-        assert version == "0001"
-        assert {"outbox", "inbox"} <= tables
+        package = Path(importlib.import_module(f"lending_{name}").__file__).parent
+        scripts = ScriptDirectory.from_config(alembic_config(package / "migrations", ""))
+        assert version == scripts.get_current_head()
+        assert {"outbox", "inbox", "credentials"} <= tables
         status = (await client.get("/v1/ops/messaging")).json()
         assert status["service"] == name
         assert status["outbox_pending"] == 0

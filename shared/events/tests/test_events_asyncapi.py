@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from lending_events import EVENT_TYPES, all_topics, topic_for
 from lending_events.schema_tools.yamlout import to_yaml
 
@@ -53,7 +54,8 @@ def test_each_message_describes_its_payload_schema_and_kafka_key(
         assert (ROOT / specific["properties"]["data"]["$ref"]).exists()
         assert specific["properties"]["type"]["const"] == event_type
         key = message["bindings"]["kafka"]["key"]
-        expected = "business date" if event_type == "BusinessDayClosed" else "loan id"
+        expected = {"BusinessDayClosed": "business date", "CredentialIssued": "partner or operator",
+                    "CredentialRevoked": "partner or operator"}.get(event_type, "loan id")
         assert expected in key["description"].lower()
 
 

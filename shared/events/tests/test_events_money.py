@@ -3,13 +3,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from lending_events import from_minor_units, minor_digits, to_minor_units
 from lending_events.base import Breakdown
 from lending_events.ledger import LoanBooked
 from lending_events.money import MoneyFormatError
 from lending_events.samples import SAMPLE_DATA, TERMS, sample_event
 from lending_events.servicing import InstallmentDueSoon
-from pydantic import ValidationError
 
 DUE_SOON = {"loan_id": "app-1", **SAMPLE_DATA["InstallmentDueSoon"]}
 

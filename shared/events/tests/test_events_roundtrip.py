@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from lending_events import (
     EVENT_TYPES,
     TOPIC_BY_SERVICE,
@@ -22,7 +23,8 @@ SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 ALL_TYPES = sorted(EVENT_TYPES)
 
 DESIGN_EVENTS = {
-    "intake": "ApplicationSubmitted OfferAccepted ApplicationWithdrawn",
+    "intake": "ApplicationSubmitted DocumentsReceived OfferAccepted ApplicationWithdrawn "
+    "CredentialIssued CredentialRevoked",
     "underwriting": "ScoreComputed LoanApproved ApplicationDeclined ApplicationReferred",
     "ledger": "LoanBooked Disbursed DisbursementFailed PaymentApplied PaymentReversed "
     "FeeCharged InterestAccrued LoanRestructured LoanWrittenOff LoanClosed",

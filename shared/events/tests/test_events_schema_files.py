@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from lending_events.registry import EVENT_TYPES
 from lending_events.schema_tools.cli import DEFAULT_ROOT, check, generate, main
 

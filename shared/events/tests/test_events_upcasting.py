@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import pytest
+
 from lending_events import (
     Envelope,
     MissingUpcasterError,

@@ -2,7 +2,6 @@
 
 from lending_events import Envelope, to_envelope
 from lending_events.samples import sample_event
-
 from lending_platform.dispatch import EventDispatcher
 
 

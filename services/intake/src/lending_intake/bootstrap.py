@@ -1,16 +1,40 @@
 """The composition root: the one place where the intake service's ports are wired."""
 
+from __future__ import annotations
+
+from lending_intake.adapters.catalogue import load_catalogue
+from lending_intake.adapters.webhook_delivery import (
+    HttpWebhookSender,
+    WebhookSender,
+    WebhookWorker,
+)
+from lending_intake.config import Settings
+from lending_intake.service_layer.context import IntakeContext, PartnerDirectory, utc_now
+from lending_intake.service_layer.handlers import build_handlers
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
 from lending_platform.wiring import standard_runtime
 
-from lending_intake.service_layer.handlers import HANDLERS
-
-REACTS_TO = ("underwriting", "ledger",)
+REACTS_TO = ("underwriting", "ledger")
 
 
-def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = None) -> Runtime:
-    return standard_runtime(
-        settings, reacts_to=REACTS_TO, handlers=HANDLERS, publisher=publisher
+def bootstrap(
+    settings: ServiceSettings, *, publisher: EventPublisher | None = None,
+    webhook_sender: WebhookSender | None = None,
+) -> Runtime:
+    assert isinstance(settings, Settings)
+    catalogue = load_catalogue(settings.product_catalogue)  # a bad catalogue stops the start
+    partners = PartnerDirectory()
+    runtime = standard_runtime(
+        settings, reacts_to=REACTS_TO, handlers=build_handlers(partners, utc_now),
+        publisher=publisher, issues_credentials=True,
     )
+    runtime.ports["intake"] = IntakeContext(
+        runtime.sessions, catalogue, settings.identity_hash_key, partners, utc_now)
+    runtime.workers["webhooks"] = WebhookWorker(
+        runtime.sessions, webhook_sender or HttpWebhookSender(settings.webhook_timeout_seconds),
+        poll_seconds=settings.webhook_poll_seconds, batch_size=settings.webhook_batch_size,
+        backoff_scale=settings.webhook_backoff_scale,
+    )
+    return runtime

@@ -52,6 +52,16 @@ class ApplicationSubmitted(IntakeEvent):
     consent_given_at: AwareDatetime
 
 
+class DocumentsReceived(IntakeEvent):
+    """Documents arrived after submission; ``documents_complete`` says whether the product's
+    required documents are now all present (underwriting waits for that before deciding)."""
+
+    document_types: list[ReasonCode] = Field(min_length=1, description="Types just received")
+    documents_complete: bool
+    missing_documents: list[ReasonCode] = Field(default_factory=list)
+    received_at: AwareDatetime
+
+
 class DisbursementAccount(ContractModel):
     method: PaymentMethod
     account_ref: str = Field(min_length=1, description="Tokenised account reference")
@@ -75,4 +85,4 @@ class ApplicationWithdrawn(IntakeEvent):
     withdrawn_at: AwareDatetime
 
 
-EVENTS = (ApplicationSubmitted, OfferAccepted, ApplicationWithdrawn)
+EVENTS = (ApplicationSubmitted, DocumentsReceived, OfferAccepted, ApplicationWithdrawn)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from lending_events import collections_events, intake, ledger, servicing, underwriting
+from lending_events import (
+    collections_events,
+    credentials,
+    intake,
+    ledger,
+    servicing,
+    underwriting,
+)
 from lending_events.base import IntegrationEvent
 from lending_events.envelope import Envelope
 from lending_events.topics import TOPIC_BY_SERVICE
@@ -33,7 +40,7 @@ class UnsupportedSchemaVersionError(ValueError):
 
 def _build_registry() -> dict[str, type[IntegrationEvent]]:
     registry: dict[str, type[IntegrationEvent]] = {}
-    for module in (intake, underwriting, ledger, servicing, collections_events):
+    for module in (intake, credentials, underwriting, ledger, servicing, collections_events):
         for cls in module.EVENTS:
             if cls.event_type in registry:
                 raise RuntimeError(f"event type {cls.event_type} registered twice")

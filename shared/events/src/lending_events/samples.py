@@ -65,6 +65,14 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         requested_term={"count": 3, "unit": "month"}, requested_frequency="monthly",
         purpose="working_capital", security="none", declared_monthly_income="2400.00",
         documents_complete=True, consent_given_at=AT),
+    "DocumentsReceived": dict(
+        document_types=["income_proof"], documents_complete=True, received_at=AT),
+    "CredentialIssued": dict(
+        principal_id="partner-acme", principal_kind="partner", principal_name="Acme Pay",
+        role="partner", key_id="k-3f9a1c", key_sha256="0" * 64, rate_limit_per_second=50,
+        issued_at=AT),
+    "CredentialRevoked": dict(
+        principal_id="partner-acme", key_id="k-3f9a1c", revoked_at=AT, reason="rotated"),
     "OfferAccepted": dict(
         offer_id="offer-1", decision_id="dec-1", accepted_at=AT, signature_ref="sig-88",
         disbursement_account={"method": "bank_transfer", "account_ref": "tok_acct_42"}),

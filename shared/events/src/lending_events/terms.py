@@ -56,6 +56,15 @@ class GraceTerms(ContractModel):
     tolerance_days: int = Field(
         default=0, ge=0, description="Days after a due date before the installment is overdue"
     )
+    arrears_tolerance_amount: Amount | None = Field(
+        default=None,
+        description="An installment whose unpaid part is at most this amount is not missed",
+    )
+    arrears_tolerance_rate: Rate | None = Field(
+        default=None,
+        description="An installment whose unpaid part is at most this fraction of the "
+        "installment (0.05 is 5%) is not missed",
+    )
 
 
 class PenaltyRule(ContractModel):

@@ -9,7 +9,6 @@ from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-
 # Replicas of one service may start together; the lock makes them migrate one at a time.
 MIGRATION_LOCK_KEY = 7_100_001
 

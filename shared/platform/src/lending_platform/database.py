@@ -7,9 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from lending_messaging.tables import inbox_columns, outbox_columns
 from sqlalchemy import MetaData, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from lending_messaging.tables import inbox_columns, outbox_columns
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
@@ -38,8 +39,12 @@ async def upgrade_to_head_async(migrations_dir: Path, database_url: str) -> None
 
 
 def service_metadata() -> MetaData:
-    """A service's own MetaData, holding the outbox and inbox beside the service's tables."""
+    """A service's own MetaData: the outbox, the inbox and the credentials projection beside
+    the service's tables."""
+    from lending_platform.credentials import credentials_columns
+
     metadata = MetaData()
     Table("outbox", metadata, *outbox_columns())
     Table("inbox", metadata, *inbox_columns())
+    Table("credentials", metadata, *credentials_columns())
     return metadata

@@ -6,7 +6,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from lending_messaging.context import context_from_headers, use_context
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -14,6 +13,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from lending_messaging.context import context_from_headers, use_context
 
 CORRELATION_HEADER = "X-Correlation-ID"
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from lending_messaging.tables import inbox, outbox
 from pydantic import BaseModel
 from sqlalchemy import func, select
+
+from lending_messaging.tables import inbox, outbox
 
 
 class MessagingStatusPublic(BaseModel):

@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from lending_messaging.ports import EventPublisher
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from lending_messaging.ports import EventPublisher
 from lending_platform.health import Check, KafkaProbe, database_check
 from lending_platform.settings import ServiceSettings
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from lending_events import IntegrationEvent, to_envelope, topic_for
 from lending_events.envelope import Envelope
 from lending_messaging.outbox import add_to_outbox
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 
 class UnitOfWork:

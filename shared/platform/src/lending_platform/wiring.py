@@ -10,7 +10,7 @@ from lending_messaging.kafka_publisher import KafkaEventPublisher
 from lending_messaging.ports import EventPublisher
 from lending_messaging.relay import OutboxRelay
 from lending_messaging.runner import ConsumerRunner
-
+from lending_platform.credentials import CREDENTIAL_HANDLERS, CredentialStore, RateLimiter
 from lending_platform.database import create_engine, session_factory
 from lending_platform.dispatch import EventDispatcher, EventHandler
 from lending_platform.health import KafkaProbe
@@ -24,8 +24,14 @@ def standard_runtime(
     reacts_to: Sequence[str],
     handlers: Mapping[str, EventHandler],
     publisher: EventPublisher | None = None,
+    issues_credentials: bool = False,
 ) -> Runtime:
-    """``reacts_to`` names producing services (their topics are subscribed)."""
+    """``reacts_to`` names producing services (their topics are subscribed).
+
+    Every service verifies API keys locally: unless it is the issuer (intake, which writes its
+    projection in the issuing transaction), it subscribes to intake's topic for the credential
+    events and keeps them in its own ``credentials`` table.
+    """
     engine = create_engine(settings.database_url, settings.db_pool_size)
     sessions = session_factory(engine)
     publisher = publisher or KafkaEventPublisher(settings.kafka_bootstrap_servers)
@@ -33,7 +39,12 @@ def standard_runtime(
         settings=settings, engine=engine, sessions=sessions, publisher=publisher,
         kafka_probe=KafkaProbe(settings.kafka_bootstrap_servers),
     )
+    runtime.ports["credentials"] = CredentialStore(sessions)
+    runtime.ports["rate_limiter"] = RateLimiter()
     runtime.workers["relay"] = OutboxRelay(engine, publisher, batch_size=settings.relay_batch_size)
+    if not issues_credentials:
+        reacts_to = tuple(dict.fromkeys([*reacts_to, "intake"]))
+        handlers = {**CREDENTIAL_HANDLERS, **handlers}
     topics = [TOPIC_BY_SERVICE[name] for name in reacts_to]
     if topics:
         runtime.workers["consumer"] = ConsumerRunner(

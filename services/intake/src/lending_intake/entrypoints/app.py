@@ -1,19 +1,27 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from lending_platform.app import build_app
 
 from lending_intake.bootstrap import bootstrap
 from lending_intake.config import Settings
+from lending_intake.entrypoints.errors import install_intake_errors
 from lending_intake.entrypoints.routes import router
+from lending_platform.app import build_app
+
+DESCRIPTION = """Partner channels send applications here and follow them to cash.
+
+Authenticate with `Authorization: Bearer <api key>`; see docs/intake.md for idempotency,
+errors (RFC 9457 problem details), statuses and signed webhooks."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(
+def create_app(settings: Settings | None = None, **ports: object) -> FastAPI:
+    app = build_app(
         settings or Settings(),
-        bootstrap=bootstrap,
+        bootstrap=lambda s: bootstrap(s, **ports),  # type: ignore[arg-type]
         migrations_dir=Path(__file__).parents[1] / "migrations",
         routers=[router],
         title="Intake service",
-        description="Partner channels send applications here and follow them to cash.",
+        description=DESCRIPTION,
     )
+    install_intake_errors(app)
+    return app

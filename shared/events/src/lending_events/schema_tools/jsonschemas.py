@@ -16,6 +16,9 @@ DATE_KEY = "Business date (ISO 8601) of the closed day: the envelope subject and
 
 
 def key_description(cls: type[IntegrationEvent]) -> str:
+    own = getattr(cls, "kafka_key", None)
+    if isinstance(own, str):
+        return own
     return LOAN_KEY if "loan_id" in cls.model_fields else DATE_KEY
 
 

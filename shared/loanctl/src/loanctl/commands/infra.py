@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+
 from lending_devstack import DevstackError, DevstackSettings, Infra
 
 app = typer.Typer(help="Start, stop and inspect the local PostgreSQL and Kafka.",

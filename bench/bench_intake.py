@@ -1,0 +1,216 @@
+"""Intake throughput and latency beside a bare FastAPI endpoint doing one insert, same run.
+
+    .venv/bin/python bench/bench_intake.py [--seconds 8] [--json-out FILE]
+
+Starts, on the local PostgreSQL and Kafka: the real intake service (uvicorn, one process,
+relay and consumer running) on a fresh database, and a bare FastAPI app whose endpoint does a
+single INSERT on another fresh database. For each: maximum accepted requests/s with a fixed
+number of concurrent clients, then p50/p99 latency at a fixed arrival rate of 300/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "integration"))
+
+
+def baseline_app(database_url: str) -> Any:
+    from fastapi import FastAPI
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url, pool_size=10, max_overflow=10)
+    app = FastAPI()
+
+    @app.on_event("startup")
+    async def create() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE IF NOT EXISTS raw "
+                                    "(id text PRIMARY KEY, body jsonb NOT NULL)"))
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/applications", status_code=202)
+    async def insert(request: Request) -> dict[str, str]:
+        body = await request.body()
+        app_id = uuid.uuid4().hex
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO raw VALUES (:id, CAST(:body AS jsonb))"),
+                               {"id": app_id, "body": body.decode()})
+        return {"id": app_id}
+
+    return app
+
+
+def _wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not become ready")
+
+
+async def _max_rate(url: str, headers_for: Any, body: dict, seconds: float,
+                    concurrency: int) -> tuple[float, int]:
+    done = errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal done, errors
+        while time.perf_counter() < stop:
+            r = await client.post(url, json=body, headers=headers_for())
+            if r.status_code == 202:
+                done += 1
+            else:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return done / elapsed, errors
+
+
+async def _fixed_rate(url: str, headers_for: Any, body: dict, rate: float,
+                      seconds: float) -> tuple[float, float, int]:
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        r = await client.post(url, json=body, headers=headers_for())
+        latencies.append(time.perf_counter() - started)
+        if r.status_code != 202:
+            errors += 1
+
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=200), timeout=30) as c:
+        tasks = []
+        began = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            delay = began + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(c)))
+        await asyncio.gather(*tasks)
+    q = statistics.quantiles(latencies, n=100)
+    return q[49] * 1000, q[98] * 1000, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--serve-baseline", nargs=2, metavar=("PORT", "DATABASE_URL"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_baseline:
+        import uvicorn
+
+        port, url = args.serve_baseline
+        uvicorn.run(baseline_app(url), host="127.0.0.1", port=int(port), log_level="warning")
+        return
+
+    from intake_helpers import application_body, free_port
+
+    from lending_devstack.settings import DevstackSettings
+    from lending_devstack.stack import Infra
+
+    settings = DevstackSettings()
+    infra = Infra(settings)
+    infra.up(databases=())
+    names = [f"bench_intake_{uuid.uuid4().hex[:8]}", f"bench_raw_{uuid.uuid4().hex[:8]}"]
+    for name in names:
+        infra.postgres.ensure_database(name)
+    intake_url, raw_url = (settings.database_url(n) for n in names)
+    intake_port, raw_port = free_port(), free_port()
+    env = {**os.environ, "INTAKE_DATABASE_URL": intake_url, "INTAKE_PORT": str(intake_port),
+           "INTAKE_LOG_LEVEL": "WARNING", "INTAKE_DB_POOL_SIZE": "20",
+           "INTAKE_CONSUMER_GROUP": f"bench-{uuid.uuid4().hex[:8]}",
+           "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "lending_intake"], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, __file__, "--serve-baseline", str(raw_port), raw_url],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        _wait_ready(f"http://127.0.0.1:{intake_port}/readyz")
+        _wait_ready(f"http://127.0.0.1:{raw_port}/healthz")
+        key = asyncio.run(_partner(intake_url))
+        body = application_body()
+
+        def intake_headers() -> dict[str, str]:
+            return {"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex}
+
+        results: dict[str, Any] = {}
+        for label, url, headers in (
+            ("bare FastAPI, one INSERT", f"http://127.0.0.1:{raw_port}/v1/applications",
+             dict),
+            ("intake POST /v1/applications",
+             f"http://127.0.0.1:{intake_port}/v1/applications", intake_headers),
+        ):
+            asyncio.run(_max_rate(url, headers, body, 1.5, args.concurrency))  # warm-up
+            rate, errors = asyncio.run(_max_rate(url, headers, body, args.seconds,
+                                                 args.concurrency))
+            p50, p99, fixed_errors = asyncio.run(_fixed_rate(url, headers, body, args.rate,
+                                                             args.seconds))
+            results[label] = {"max_per_second": round(rate, 1), "p50_ms": round(p50, 2),
+                              "p99_ms": round(p99, 2), "errors": errors + fixed_errors}
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=20)
+        for name in names:
+            infra.postgres.drop_database(name)
+    print(f"| endpoint | max accepted/s ({args.concurrency} clients) | p50 ms @ "
+          f"{args.rate:.0f}/s | p99 ms @ {args.rate:.0f}/s | errors |")
+    print("|---|---|---|---|---|")
+    for label, r in results.items():
+        print(f"| {label} | {r['max_per_second']} | {r['p50_ms']} | {r['p99_ms']} | "
+              f"{r['errors']} |")
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"benchmark": "intake", "seconds": args.seconds,
+                                             "concurrency": args.concurrency,
+                                             "fixed_rate": args.rate, "results": results},
+                                            indent=2) + "\n")
+
+
+async def _partner(database_url: str) -> str:
+    from lending_intake.service_layer import credentials
+    from lending_platform.database import create_engine, session_factory
+
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        made = await credentials.create_partner(session_factory(engine), "bench")
+        return made.api_key
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Delivers queued webhooks: signed POSTs, retried with backoff for 24 hours.
+
+Rows are claimed with a short lease (one quick transaction), POSTed outside any transaction,
+and the outcome written in another quick one. Never hold a transaction across the HTTP call:
+the outbox relay publishes only below the oldest open transaction, so a slow partner would
+stall every event intake emits.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lending_intake.adapters.orm import partners, webhook_deliveries
+from lending_intake.domain.webhooks import RETRY_WINDOW, SIGNATURE_HEADER, next_wait, signature
+
+log = logging.getLogger("lending.intake.webhooks")
+LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class PostResult:
+    status_code: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class WebhookSender(abc.ABC):
+    """The port to partners' endpoints."""
+
+    @abc.abstractmethod
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> PostResult: ...
+
+    async def close(self) -> None:
+        return None
+
+
+class HttpWebhookSender(WebhookSender):
+    def __init__(self, timeout: float) -> None:
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> PostResult:
+        try:
+            response = await self._client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return PostResult(None, f"{type(exc).__name__}: {exc}"[:500])
+        return PostResult(response.status_code,
+                          None if response.is_success else response.text[:500])
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class WebhookWorker:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], sender: WebhookSender, *,
+                 poll_seconds: float, batch_size: int, backoff_scale: float) -> None:
+        self._sessions = sessions
+        self._sender = sender
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._scale = backoff_scale
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        self._stopping.clear()
+        try:
+            while not self._stopping.is_set():
+                if await self.deliver_due() == 0:
+                    try:
+                        await asyncio.wait_for(self._stopping.wait(), self._poll)
+                    except TimeoutError:
+                        pass
+        finally:
+            await self._sender.close()
+
+    async def deliver_due(self) -> int:
+        due = await self._claim()
+        if due:
+            await asyncio.gather(*(self._deliver(row) for row in due))
+        return len(due)
+
+    async def _claim(self) -> list[Any]:
+        d = webhook_deliveries.c
+        async with self._sessions() as session, session.begin():
+            now = (await session.execute(text("SELECT now()"))).scalar_one()
+            picked = (
+                select(d.seq).where(d.state == "pending", d.next_attempt_at <= now)
+                .order_by(d.next_attempt_at).limit(self._batch)
+                .with_for_update(skip_locked=True).scalar_subquery()
+            )
+            rows = (await session.execute(
+                update(webhook_deliveries).where(d.seq.in_(picked))
+                .values(next_attempt_at=now + LEASE)
+                .returning(d.seq, d.id, d.partner_id, d.url, d.body, d.attempts, d.created_at,
+                           d.event_type)
+            )).all()
+            secrets = dict((await session.execute(
+                select(partners.c.id, partners.c.webhook_secret)
+                .where(partners.c.id.in_({r.partner_id for r in rows}))
+            )).all()) if rows else {}
+        return [(row, secrets.get(row.partner_id)) for row in rows]
+
+    async def _deliver(self, item: tuple[Any, str | None]) -> None:
+        row, secret = item
+        body = row.body.encode()
+        if secret is None:
+            result = PostResult(None, "partner no longer exists")
+        else:
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "lending-intake-webhooks/1",
+                SIGNATURE_HEADER: signature(secret, int(time.time()), body),
+                "Lending-Delivery-Id": row.id,
+                "Lending-Event-Type": row.event_type,
+            }
+            result = await self._sender.post(row.url, body, headers)
+        await self._record(row, result)
+
+    async def _record(self, row: Any, result: PostResult) -> None:
+        d = webhook_deliveries.c
+        attempts = row.attempts + 1
+        async with self._sessions() as session, session.begin():
+            now: datetime = (await session.execute(text("SELECT now()"))).scalar_one()
+            values: dict[str, Any] = {"attempts": attempts,
+                                      "last_status_code": result.status_code,
+                                      "last_error": result.error}
+            if result.ok:
+                values.update(state="delivered", delivered_at=now)
+            else:
+                retry_at = now + timedelta(seconds=next_wait(attempts, self._scale))
+                if retry_at - row.created_at > RETRY_WINDOW * self._scale:
+                    values.update(state="failed")
+                    log.warning("webhook %s to partner %s given up after %d attempts",
+                                row.id, row.partner_id, attempts)
+                else:
+                    values.update(next_attempt_at=retry_at)
+            await session.execute(
+                update(webhook_deliveries).where(d.seq == row.seq).values(values))

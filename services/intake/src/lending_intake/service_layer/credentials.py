@@ -1,0 +1,151 @@
+"""Partners, operators and their API keys: intake issues them, every service verifies them.
+
+Issuing writes the principal, intake's own credentials projection row and a CredentialIssued
+event in ONE transaction; the other services learn the key hash from that event. `loanctl`
+calls these functions directly against intake's database (like `manage.py createsuperuser`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lending_events.credentials import CredentialIssued, CredentialRevoked
+from lending_intake.adapters.orm import operators, partners
+from lending_intake.domain.errors import IntakeError
+from lending_intake.service_layer.context import SOURCE, utc_now
+from lending_platform import credentials as creds
+from lending_platform.credentials import OPERATOR, OPERATOR_ROLES, PARTNER
+from lending_platform.unit_of_work import UnitOfWork
+
+CHANNELS = ("app", "web", "merchant", "supply_chain")
+
+
+class PrincipalExistsError(IntakeError):
+    """A partner or operator with that name exists already."""
+
+
+class PrincipalNotFoundError(IntakeError):
+    """No partner or operator with that id or name."""
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    principal_id: str
+    api_key: str
+    key_id: str
+    webhook_secret: str | None = None
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24] or "x"
+
+
+async def _issue(uow: UnitOfWork, principal_id: str, kind: str, name: str, role: str,
+                 rate_limit: int | None) -> creds.IssuedKey:
+    key = creds.new_api_key()
+    event = CredentialIssued(
+        principal_id=principal_id, principal_kind=kind, principal_name=name, role=role,
+        key_id=key.key_id, key_sha256=key.sha256, rate_limit_per_second=rate_limit,
+        issued_at=utc_now())
+    await creds.record_issued(uow.session, event)
+    await uow.emit(event)
+    return key
+
+
+async def _revoke_all(uow: UnitOfWork, principal_id: str, reason: str) -> list[str]:
+    c = creds.credentials.c
+    key_ids = list((await uow.session.execute(
+        select(c.key_id).where(c.principal_id == principal_id, c.revoked_at.is_(None))
+    )).scalars())
+    for key_id in key_ids:
+        event = CredentialRevoked(principal_id=principal_id, key_id=key_id,
+                                  revoked_at=utc_now(), reason=reason)
+        await creds.record_revoked(uow.session, event)
+        await uow.emit(event)
+    return key_ids
+
+
+async def _find(session: AsyncSession, ref: str) -> tuple[str, str, str, int | None]:
+    """(id, kind, name, rate limit) of a partner or operator given its id or name."""
+    for table, kind in ((partners, PARTNER), (operators, OPERATOR)):
+        limit = table.c.rate_limit_per_second if table is partners else None
+        columns = [table.c.id, table.c.name] + ([limit] if limit is not None else [])
+        row = (await session.execute(
+            select(*columns).where((table.c.id == ref) | (table.c.name == ref)))).first()
+        if row:
+            return row[0], kind, row[1], (row[2] if kind == PARTNER else None)
+    raise PrincipalNotFoundError(ref)
+
+
+async def create_partner(
+    sessions: async_sessionmaker[AsyncSession], name: str, *, channel: str = "app",
+    webhook_url: str | None = None, rate_limit: int | None = None,
+) -> IssuedCredential:
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
+    partner_id = f"ptn-{_slug(name)}-{uuid.uuid4().hex[:8]}"
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    async with UnitOfWork(sessions, SOURCE) as uow:
+        if (await uow.session.execute(select(partners.c.id).where(partners.c.name == name))
+                ).first():
+            raise PrincipalExistsError(name)
+        await uow.session.execute(insert(partners).values(
+            id=partner_id, name=name, channel=channel, webhook_url=webhook_url,
+            webhook_secret=secret, rate_limit_per_second=rate_limit))
+        key = await _issue(uow, partner_id, PARTNER, name, PARTNER, rate_limit)
+        await uow.commit()
+    return IssuedCredential(partner_id, key.api_key, key.key_id, secret)
+
+
+async def create_operator(
+    sessions: async_sessionmaker[AsyncSession], name: str, *, role: str,
+) -> IssuedCredential:
+    if role not in OPERATOR_ROLES:
+        raise ValueError(f"role must be one of {', '.join(OPERATOR_ROLES)}")
+    operator_id = f"op-{_slug(name)}-{uuid.uuid4().hex[:8]}"
+    async with UnitOfWork(sessions, SOURCE) as uow:
+        if (await uow.session.execute(select(operators.c.id).where(operators.c.name == name))
+                ).first():
+            raise PrincipalExistsError(name)
+        await uow.session.execute(insert(operators).values(id=operator_id, name=name, role=role))
+        key = await _issue(uow, operator_id, OPERATOR, name, role, None)
+        await uow.commit()
+    return IssuedCredential(operator_id, key.api_key, key.key_id)
+
+
+async def rotate(sessions: async_sessionmaker[AsyncSession], ref: str) -> IssuedCredential:
+    """A new key for the partner or operator; its previous keys stop working."""
+    async with UnitOfWork(sessions, SOURCE) as uow:
+        principal_id, kind, name, rate_limit = await _find(uow.session, ref)
+        role = PARTNER if kind == PARTNER else (await uow.session.execute(
+            select(operators.c.role).where(operators.c.id == principal_id))).scalar_one()
+        await _revoke_all(uow, principal_id, "rotated")
+        key = await _issue(uow, principal_id, kind, name, role, rate_limit)
+        await uow.commit()
+    return IssuedCredential(principal_id, key.api_key, key.key_id)
+
+
+async def revoke(sessions: async_sessionmaker[AsyncSession], ref: str) -> list[str]:
+    """Revokes every key of the partner or operator; returns the revoked key ids."""
+    async with UnitOfWork(sessions, SOURCE) as uow:
+        principal_id, *_ = await _find(uow.session, ref)
+        revoked = await _revoke_all(uow, principal_id, "revoked")
+        await uow.commit()
+    return revoked
+
+
+async def set_webhook_url(sessions: async_sessionmaker[AsyncSession], ref: str,
+                          url: str | None) -> None:
+    async with UnitOfWork(sessions, SOURCE) as uow:
+        principal_id, kind, *_ = await _find(uow.session, ref)
+        if kind != PARTNER:
+            raise PrincipalNotFoundError(ref)
+        await uow.session.execute(
+            update(partners).where(partners.c.id == principal_id).values(webhook_url=url))
+        await uow.commit()
