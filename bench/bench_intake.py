@@ -24,9 +24,12 @@ from typing import Any
 
 import httpx
 from fastapi import Request
+from loadgen import closed_loop, open_loop
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+sys.path.insert(0, str(ROOT / "bench"))
+PATH = "/v1/applications"
 
 
 def baseline_app(database_url: str) -> Any:
@@ -69,54 +72,6 @@ def _wait_ready(url: str, timeout: float = 60) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"{url} did not become ready")
-
-
-async def _max_rate(url: str, headers_for: Any, body: dict, seconds: float,
-                    concurrency: int) -> tuple[float, int]:
-    done = errors = 0
-    stop = time.perf_counter() + seconds
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        nonlocal done, errors
-        while time.perf_counter() < stop:
-            r = await client.post(url, json=body, headers=headers_for())
-            if r.status_code == 202:
-                done += 1
-            else:
-                errors += 1
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        began = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    return done / elapsed, errors
-
-
-async def _fixed_rate(url: str, headers_for: Any, body: dict, rate: float,
-                      seconds: float) -> tuple[float, float, int]:
-    latencies: list[float] = []
-    errors = 0
-
-    async def one(client: httpx.AsyncClient) -> None:
-        nonlocal errors
-        started = time.perf_counter()
-        r = await client.post(url, json=body, headers=headers_for())
-        latencies.append(time.perf_counter() - started)
-        if r.status_code != 202:
-            errors += 1
-
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=200), timeout=30) as c:
-        tasks = []
-        began = time.perf_counter()
-        for i in range(int(rate * seconds)):
-            delay = began + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(c)))
-        await asyncio.gather(*tasks)
-    q = statistics.quantiles(latencies, n=100)
-    return q[49] * 1000, q[98] * 1000, errors
 
 
 def main() -> None:
@@ -174,13 +129,18 @@ def main() -> None:
             ("intake POST /v1/applications",
              f"http://127.0.0.1:{intake_port}/v1/applications", intake_headers),
         ):
-            asyncio.run(_max_rate(url, headers, body, 1.5, args.concurrency))  # warm-up
-            rate, errors = asyncio.run(_max_rate(url, headers, body, args.seconds,
-                                                 args.concurrency))
-            p50, p99, fixed_errors = asyncio.run(_fixed_rate(url, headers, body, args.rate,
-                                                             args.seconds))
-            results[label] = {"max_per_second": round(rate, 1), "p50_ms": round(p50, 2),
-                              "p99_ms": round(p99, 2), "errors": errors + fixed_errors}
+            port = int(url.rsplit(":", 1)[1].split("/")[0])
+            asyncio.run(closed_loop("127.0.0.1", port, PATH, body, headers, 1.5,
+                                    args.concurrency))  # warm-up
+            rate, closed = asyncio.run(closed_loop("127.0.0.1", port, PATH, body, headers,
+                                                   args.seconds, args.concurrency))
+            fixed = asyncio.run(open_loop("127.0.0.1", port, PATH, body, headers, args.rate,
+                                          args.seconds))
+            errors = sum(n for s, n in {**closed.statuses}.items() if s != 202) + sum(
+                n for s, n in fixed.statuses.items() if s != 202)
+            results[label] = {"max_per_second": round(rate, 1),
+                              "p50_ms": round(fixed.percentile_ms(50), 2),
+                              "p99_ms": round(fixed.percentile_ms(99), 2), "errors": errors}
     finally:
         for proc in procs:
             proc.terminate()
