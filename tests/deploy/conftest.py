@@ -1,10 +1,12 @@
-"""Fixtures for the deployment tests: kustomize (installed by the repo's own script when
-missing), the rendered overlays, the compose file and the kept CRD schemas."""
+"""Fixtures for the deployment tests: kustomize and the CloudNativePG validator (each installed
+by the repo's own script when missing), the rendered overlays, the compose file and the kept
+CRD schemas."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ OVERLAYS = sorted(p.name for p in (DEPLOY / "k8s" / "overlays").iterdir() if p.i
 SERVICES = ("intake", "underwriting", "ledger", "servicing", "collections")
 KUSTOMIZE = ROOT / ".local" / "bin" / "kustomize"
 INSTALL_KUSTOMIZE = DEPLOY / "tools" / "install-kustomize.sh"
+CNPG_VALIDATOR = ROOT / ".local" / "node" / "cnpg-validator"
+INSTALL_CNPG_VALIDATOR = DEPLOY / "tools" / "install-cnpg-validator.sh"
 
 
 def _install_kustomize() -> Path:
@@ -28,6 +32,34 @@ def _install_kustomize() -> Path:
 @pytest.fixture(scope="session")
 def kustomize() -> Path:
     return _install_kustomize()
+
+
+CnpgValidate = Callable[[list[dict[str, Any]]], tuple[int, list[dict[str, Any]]]]
+
+
+@pytest.fixture(scope="session")
+def cnpg_validator() -> Path:
+    """The installed deploy/tools/cnpg-validator (node_modules under .local/, not the repo)."""
+    # Idempotent like install-kustomize.sh: a checksum marker makes a second run instant.
+    subprocess.run(["bash", str(INSTALL_CNPG_VALIDATOR)], check=True, timeout=900)
+    return CNPG_VALIDATOR
+
+
+@pytest.fixture(scope="session")
+def cnpg_validate(cnpg_validator: Path) -> CnpgValidate:
+    """objects -> (exit status, one result per object) of `node validate.mjs`."""
+
+    def run(objects: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+        proc = subprocess.run(
+            ["node", str(cnpg_validator / "validate.mjs")], input=json.dumps(objects, default=str),
+            capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode in (0, 1), f"cnpg validator crashed:\n{proc.stderr}"
+        results = [json.loads(line) for line in proc.stdout.splitlines()]
+        assert len(results) == len(objects), proc.stdout + proc.stderr
+        return proc.returncode, results
+
+    return run
 
 
 @pytest.fixture(scope="session")

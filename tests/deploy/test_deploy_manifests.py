@@ -1,6 +1,8 @@
 """Every overlay renders with kustomize, and every object in it is one a cluster would accept:
 built-in kinds against the Kubernetes OpenAPI schemas (offline, strict), custom resources
-against the CRD schemas kept in deploy/schemas."""
+against the CRD schemas kept in deploy/schemas. For the CloudNativePG Cluster that file is only
+a field-name allow-list; its values are checked by the CloudNativePG validator
+(test_deploy_cnpg.py)."""
 
 from __future__ import annotations
 
@@ -101,6 +103,16 @@ def test_the_crd_check_rejects_a_misspelt_field(crd_schemas):
     bad = {"apiVersion": "kafka.strimzi.io/v1beta2", "kind": "KafkaTopic",
            "metadata": {"name": "x"}, "spec": {"partition": 3}}
     assert not jsonschema.Draft7Validator(schema).is_valid(bad)
+
+
+def test_the_cluster_field_allow_list_rejects_a_misspelt_field(crd_schemas):
+    # The CloudNativePG validator checks values only; unknown fields are caught here.
+    schema = closed(crd_schemas[("postgresql.cnpg.io/v1", "Cluster")])
+    bad = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "x"},
+           "spec": {"instances": 3, "storage": {"size": "1Gi", "storageClas": "fast"}}}
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(bad))
+    assert [list(e.absolute_path) for e in errors] == [["spec", "storage"]]
+    assert "storageClas" in errors[0].message
 
 
 def test_every_env_entry_has_a_value_or_a_reference_never_both(rendered):

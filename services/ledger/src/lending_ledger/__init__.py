@@ -1,1 +1,4 @@
-"""The ledger service. Event-sourced loan accounts and the double-entry journal; the source of truth for money."""
+"""The ledger service.
+
+Event-sourced loan accounts and the double-entry journal; the source of truth for money.
+"""

@@ -1,16 +1,44 @@
 """The composition root: the one place where the ledger service's ports are wired."""
 
+from __future__ import annotations
+
+from lending_ledger.adapters.payout import HttpPayoutProvider, PayoutProvider
+from lending_ledger.config import Settings
+from lending_ledger.service_layer.day_close import AccrualWorker
+from lending_ledger.service_layer.disbursement import DisbursementWorker
+from lending_ledger.service_layer.handlers import handlers
+from lending_ledger.service_layer.ledger import LoanLedger
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
 from lending_platform.wiring import standard_runtime
 
-from lending_ledger.service_layer.handlers import HANDLERS
-
-REACTS_TO = ("intake", "underwriting", "servicing", "collections",)
+REACTS_TO = ("intake", "underwriting", "servicing", "collections")
 
 
-def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = None) -> Runtime:
-    return standard_runtime(
-        settings, reacts_to=REACTS_TO, handlers=HANDLERS, publisher=publisher
+def bootstrap(
+    settings: ServiceSettings, *, publisher: EventPublisher | None = None,
+    payout: PayoutProvider | None = None,
+) -> Runtime:
+    assert isinstance(settings, Settings)
+    ledger = LoanLedger(snapshot_every=settings.snapshot_every)
+    runtime = standard_runtime(
+        settings, reacts_to=REACTS_TO, handlers=handlers(ledger), publisher=publisher
     )
+    payout = payout or HttpPayoutProvider(
+        settings.payout_url, timeout=settings.payout_timeout_seconds,
+        attempts=settings.payout_attempts, backoff=settings.payout_backoff_seconds,
+    )
+    runtime.ports["ledger"] = ledger
+    runtime.ports["payout"] = payout
+    runtime.workers["disbursement"] = DisbursementWorker(
+        runtime.sessions, ledger, payout, poll_interval=settings.disbursement_poll_seconds,
+        concurrency=settings.disbursement_concurrency,
+    )
+    runtime.ports["accrual"] = accrual = AccrualWorker(
+        runtime.sessions, ledger, batch_size=settings.accrual_batch_size,
+        poll_interval=settings.accrual_poll_seconds,
+    )
+    if settings.run_accrual_worker:
+        runtime.workers["accrual"] = accrual
+    return runtime

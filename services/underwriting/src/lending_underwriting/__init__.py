@@ -1,1 +1,4 @@
-"""The underwriting service. Turns applications into explainable credit decisions and priced offers."""
+"""The underwriting service.
+
+Turns applications into explainable credit decisions and priced offers.
+"""

@@ -1,11 +1,23 @@
-from lending_platform.settings import ServiceSettings
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from lending_platform.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
-    """Read from UNDERWRITING_* environment variables (e.g. UNDERWRITING_DATABASE_URL, UNDERWRITING_PORT)."""
+    """Read from UNDERWRITING_* environment variables, e.g. UNDERWRITING_DATABASE_URL."""
 
     model_config = SettingsConfigDict(env_prefix="UNDERWRITING_", extra="ignore")
 
     service_name: str = "underwriting"
     port: int = 8002
+    bureau_url: str = "http://127.0.0.1:8100"
+    bureau_timeout_seconds: float = Field(default=0.5, gt=0)  # per attempt
+    bureau_attempts: int = Field(default=2, ge=1)
+    bureau_deadline_seconds: float = Field(default=1.5, gt=0)  # all attempts together
+    bureau_breaker_failures: int = Field(default=5, ge=1)
+    bureau_breaker_reset_seconds: float = Field(default=30.0, gt=0)
+    policy_path: Path | None = None  # default: the packaged policy.toml
+    model_dir: Path | None = None  # default: the packaged models/default

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import typer
 
-from loanctl.commands import dlq, infra, loanmath_cmds, operators, partners
+from loanctl.commands import (
+    cob,
+    dlq,
+    infra,
+    ledger,
+    loanmath_cmds,
+    operators,
+    partners,
+    scorecard,
+)
 
 app = typer.Typer(help="Operate the lending platform.", no_args_is_help=True)
 app.add_typer(infra.app, name="infra")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(scorecard.app, name="scorecard")
+app.add_typer(ledger.app, name="ledger")
 app.add_typer(partners.app, name="partners")
 app.add_typer(operators.app, name="operators")
+app.add_typer(cob.app, name="cob")
 loanmath_cmds.register(app)
 
 if __name__ == "__main__":

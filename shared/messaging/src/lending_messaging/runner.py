@@ -101,6 +101,10 @@ class ConsumerRunner:
         self.started = asyncio.Event()
 
     @property
+    def topics(self) -> list[str]:
+        return list(self._topics)
+
+    @property
     def stats(self) -> ProcessingStats:
         return self._processor.stats
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(default_factory=_default_kafka)
     consumer_group: str = ""
     consumer_batch_size: int = Field(default=500, ge=1)
+    # Where a consumer group without committed offsets starts. "earliest" (production) never
+    # skips an event; tests on shared topics use "latest" after waiting for the assignment.
+    consumer_offset_reset: Literal["earliest", "latest"] = "earliest"
     relay_batch_size: int = Field(default=500, ge=1)
     run_migrations_on_start: bool = True
     run_background_workers: bool = True

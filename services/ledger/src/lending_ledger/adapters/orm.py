@@ -1,5 +1,139 @@
-"""The ledger service's tables, on its own MetaData beside the outbox and inbox."""
+"""The ledger service's tables, on its own MetaData beside the outbox and inbox.
+
+``events`` is the event store (one stream per loan, optimistic concurrency on
+(stream_id, version), ``position`` the global order); ``journal_entries``/``journal_lines``
+the double-entry journal. Both are append-only: a trigger (migration 0003) refuses UPDATE,
+DELETE and TRUNCATE, since corrections are new events and reversing entries. Everything
+else is a projection that `loanctl ledger rebuild` can drop and rebuild from ``events``.
+"""
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from lending_platform.database import service_metadata
 
 metadata = service_metadata()
+NOW = text("now()")
+
+events = Table(
+    "events", metadata,
+    Column("position", BigInteger, Identity(always=True), primary_key=True),
+    Column("stream_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    UniqueConstraint("stream_id", "version", name="events_stream_version_key"),
+)
+
+snapshots = Table(
+    "snapshots", metadata,
+    Column("stream_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("state", JSONB, nullable=False),
+    Column("taken_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    PrimaryKeyConstraint("stream_id", "version"),
+)
+
+journal_entries = Table(
+    "journal_entries", metadata,
+    Column("entry_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("loan_id", Text, nullable=True),  # NULL: an aggregate posting (day-close accrual)
+    Column("position", BigInteger, nullable=True),  # the event it posts, when it is one
+    Column("event_type", Text, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("loans", Integer, nullable=False, server_default=text("1")),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Index("journal_entries_loan_idx", "loan_id", "entry_id"),
+)
+
+journal_lines = Table(
+    "journal_lines", metadata,
+    Column("entry_id", BigInteger, nullable=False),
+    Column("line_no", SmallInteger, nullable=False),
+    Column("account", Text, nullable=False),
+    Column("debit", BigInteger, nullable=False),
+    Column("credit", BigInteger, nullable=False),
+    PrimaryKeyConstraint("entry_id", "line_no"),
+    CheckConstraint("debit >= 0 AND credit >= 0 AND (debit = 0 OR credit = 0)",
+                    name="journal_lines_one_side"),
+)
+
+loan_accounts = Table(
+    "loan_accounts", metadata,
+    Column("loan_id", Text, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("currency", Text, nullable=True),
+    Column("view", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Index("loan_accounts_status_idx", "status", "loan_id"),
+)
+
+approved_terms = Table(
+    "approved_terms", metadata,
+    Column("decision_id", Text, primary_key=True),
+    Column("loan_id", Text, nullable=False, index=True),
+    Column("applicant_id", Text, nullable=False),
+    Column("partner_id", Text, nullable=False),
+    Column("offer_expires_at", DateTime(timezone=True), nullable=False),
+    Column("terms", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+parked_acceptances = Table(
+    "parked_acceptances", metadata,
+    Column("decision_id", Text, primary_key=True),
+    Column("loan_id", Text, nullable=False),
+    Column("offer_id", Text, nullable=False),
+    Column("event", JSONB, nullable=False),  # the OfferAccepted data, booked when terms come
+    Column("parked_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+refusals = Table(
+    "refusals", metadata,
+    Column("refusal_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("loan_id", Text, nullable=False, index=True),
+    Column("event_id", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+business_dates = Table(
+    "business_dates", metadata,
+    Column("calendar_id", Text, primary_key=True),
+    Column("business_date", Date, nullable=False),
+    Column("next_business_date", Date, nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
+accrual_runs = Table(
+    "accrual_runs", metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("status", Text, nullable=False),  # pending, done
+    Column("cursor", Text, nullable=False, server_default=text("''")),
+    Column("loans", Integer, nullable=False, server_default=text("0")),
+    Column("events", Integer, nullable=False, server_default=text("0")),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+PROJECTIONS = ("loan_accounts", "snapshots")

@@ -1,5 +1,98 @@
-"""Reactions to other services' events, by event type: `handler(session, event, envelope)`."""
+"""Reactions to other services' events, by event type: `handler(session, event, envelope)`.
 
+Each runs inside the consumer's transaction (its inbox claim included), so its effect and
+the events it records commit together, once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending_events import Envelope, IntegrationEvent
+from lending_events.collections_events import RestructureRequested, WriteOffRequested
+from lending_events.money import to_minor_units
+from lending_events.servicing import BusinessDayClosed, PaymentReceived
+from lending_ledger.adapters.orm import accrual_runs, business_dates
+from lending_ledger.domain.errors import LedgerDomainError
+from lending_ledger.domain.loan_account import LoanAccount
+from lending_ledger.service_layer.booking import (
+    refuse,
+    when_loan_approved_keep_terms,
+    when_offer_accepted_book_the_loan,
+)
+from lending_ledger.service_layer.ledger import LoanLedger
 from lending_platform.dispatch import EventHandler
 
-HANDLERS: dict[str, EventHandler] = {}
+
+def when_payment_received_apply_it(ledger: LoanLedger) -> EventHandler:
+    async def handler(session: AsyncSession, event: IntegrationEvent, envelope: Envelope) -> None:
+        assert isinstance(event, PaymentReceived)
+        amount = to_minor_units(event.amount, event.currency)
+
+        def apply(account: LoanAccount) -> None:
+            account.receive_payment(
+                payment_id=event.payment_id, amount=amount, value_date=event.value_date,
+                received_at=event.received_at.isoformat(), method=event.method,
+            )
+
+        try:
+            await ledger.execute(session, event.loan_id, apply)
+        except LedgerDomainError as exc:
+            await refuse(session, event.loan_id, envelope, "payment_not_applicable", str(exc))
+
+    return handler
+
+
+async def when_business_day_closed_schedule_accrual(
+    session: AsyncSession, event: IntegrationEvent, envelope: Envelope
+) -> None:
+    """Short on purpose: the accrual itself runs in batches in the AccrualWorker, each in its
+    own transaction, so a day close over a million loans never holds the consumer."""
+    assert isinstance(event, BusinessDayClosed)
+    values = {"business_date": event.business_date,
+              "next_business_date": event.next_business_date}
+    await session.execute(
+        insert(business_dates).values(calendar_id=event.calendar_id, **values)
+        .on_conflict_do_update(index_elements=["calendar_id"], set_=values,
+                               where=business_dates.c.business_date < event.business_date)
+    )
+    await session.execute(insert(accrual_runs).values(
+        business_date=event.business_date, status="pending").on_conflict_do_nothing())
+
+
+def when_write_off_requested_write_off(ledger: LoanLedger) -> EventHandler:
+    async def handler(session: AsyncSession, event: IntegrationEvent, envelope: Envelope) -> None:
+        assert isinstance(event, WriteOffRequested)
+
+        def write_off(account: LoanAccount) -> None:
+            account.write_off(write_off_id=f"wo-{event.request_id}"[:64],
+                              request_id=event.request_id, effective_date=event.requested_on,
+                              reason=event.reason)
+
+        try:
+            await ledger.execute(session, event.loan_id, write_off)
+        except LedgerDomainError as exc:
+            await refuse(session, event.loan_id, envelope, "write_off_not_applicable", str(exc))
+
+    return handler
+
+
+async def when_restructure_requested_refuse_for_now(
+    session: AsyncSession, event: IntegrationEvent, envelope: Envelope
+) -> None:
+    """Restructuring is not built yet: the request is recorded for ops, never dropped."""
+    assert isinstance(event, RestructureRequested)
+    await refuse(session, event.loan_id, envelope, "restructure_not_supported",
+                 f"{event.kind} request {event.request_id} needs manual handling")
+
+
+def handlers(ledger: LoanLedger) -> dict[str, EventHandler]:
+    return {
+        "LoanApproved": when_loan_approved_keep_terms(ledger),
+        "OfferAccepted": when_offer_accepted_book_the_loan(ledger),
+        "PaymentReceived": when_payment_received_apply_it(ledger),
+        "BusinessDayClosed": when_business_day_closed_schedule_accrual,
+        "WriteOffRequested": when_write_off_requested_write_off(ledger),
+        "RestructureRequested": when_restructure_requested_refuse_for_now,
+    }

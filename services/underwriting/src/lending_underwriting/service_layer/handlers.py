@@ -1,5 +1,66 @@
-"""Reactions to other services' events, by event type: `handler(session, event, envelope)`."""
+"""Reactions to other services' events, by event type: `handler(session, event, envelope)`.
 
+Each runs in the consumer's transaction with the inbox claim (exactly-once effect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from lending_events import IntegrationEvent
+from lending_events.envelope import Envelope
+from lending_events.intake import ApplicationSubmitted, ApplicationWithdrawn, DocumentsReceived
 from lending_platform.dispatch import EventHandler
+from lending_underwriting.service_layer.context import Underwriting
+from lending_underwriting.service_layer.decisions import (
+    application_from,
+    decide_application,
+    waits_for_documents,
+)
+from lending_underwriting.service_layer.exposure import EXPOSURE_EVENTS, exposure_handler
 
-HANDLERS: dict[str, EventHandler] = {}
+
+def build_handlers(uw: Underwriting) -> dict[str, EventHandler]:
+    def as_of(envelope: Envelope) -> date:
+        business = getattr(envelope, "businessdate", None)
+        return business if isinstance(business, date) else uw.clock().date()
+
+    async def on_submitted(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
+        assert isinstance(event, ApplicationSubmitted)
+        store = uw.store_for(session)
+        app = application_from(event)
+        if waits_for_documents(uw, app):
+            if await store.decision(app.application_id) is None:
+                await store.park(app, as_of(envelope))
+            return
+        await decide_application(uw, store, app, as_of(envelope))
+
+    async def on_documents(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
+        assert isinstance(event, DocumentsReceived)
+        store = uw.store_for(session)
+        parked = await store.unpark(event.loan_id)
+        if parked is None:
+            return
+        app = replace(parked[0], documents_complete=event.documents_complete,
+                      missing_documents=tuple(event.missing_documents))
+        if waits_for_documents(uw, app):
+            await store.park(app, parked[1])
+            return
+        await decide_application(uw, store, app, as_of(envelope))
+
+    loan_event = exposure_handler(uw)
+
+    async def on_withdrawn(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
+        assert isinstance(event, ApplicationWithdrawn)
+        await uw.store_for(session).unpark(event.loan_id)
+        await loan_event(session, event, envelope)
+
+    handlers: dict[str, EventHandler] = {
+        "ApplicationSubmitted": on_submitted,
+        "DocumentsReceived": on_documents,
+        "ApplicationWithdrawn": on_withdrawn,
+    }
+    handlers.update(dict.fromkeys(EXPOSURE_EVENTS, loan_event))
+    return handlers

@@ -1,0 +1,164 @@
+"""The loan account's own events: past tense, immutable, the only source of its state.
+
+They are stored in the event store as ``(type, data)`` with ``data`` plain JSON (amounts in
+integer minor units, dates ISO 8601); integration events for other services are derived
+from them (service_layer/integration.py) and never stored here.
+
+Allocation lines are ``[installment number, component index, amount]``; component indexes
+are those of ``contract.COMPONENTS`` (principal, interest, fee, penalty).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+Line = list[int]
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    type: ClassVar[str]
+
+    def to_data(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> DomainEvent:
+        return cls(**data)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.type = cls.__name__
+
+
+@dataclass(frozen=True)
+class LoanBooked(DomainEvent):
+    decision_id: str
+    offer_id: str
+    applicant_id: str
+    partner_id: str
+    booked_on: str
+    terms: dict[str, Any]  # ContractTerms as JSON, exactly as approved
+    disbursement_method: str
+    disbursement_account: str
+
+
+@dataclass(frozen=True)
+class LoanDisbursed(DomainEvent):
+    disbursement_id: str
+    amount: int  # net, what the borrower received
+    fees_withheld: int
+    value_date: str
+    method: str
+    provider_reference: str
+
+
+@dataclass(frozen=True)
+class DisbursementFailed(DomainEvent):
+    disbursement_id: str
+    amount: int
+    failure_code: str
+    failure_message: str
+    attempt: int
+    retryable: bool
+
+
+@dataclass(frozen=True)
+class Reallocation:
+    """A payment's split re-computed after a backdated payment or a reversal."""
+
+    payment_id: str
+    previous_lines: list[Line]
+    previous_overpayment: int
+    lines: list[Line]
+    overpayment: int
+
+
+@dataclass(frozen=True)
+class PaymentApplied(DomainEvent):
+    payment_id: str
+    amount: int
+    value_date: str
+    received_at: str
+    method: str
+    lines: list[Line]
+    overpayment: int  # held as a refundable credit balance
+    settled: list[int] = field(default_factory=list)  # installments this event settled
+    reallocations: list[dict[str, Any]] = field(default_factory=list)  # Reallocation data
+
+
+@dataclass(frozen=True)
+class PaymentReversed(DomainEvent):
+    payment_id: str
+    reversal_id: str
+    reason: str
+    value_date: str
+    amount: int
+    lines: list[Line]  # the allocation undone
+    overpayment: int
+    reallocations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RecoveryReceived(DomainEvent):
+    """A payment after write-off: income from recoveries, not allocated to installments."""
+
+    payment_id: str
+    amount: int
+    value_date: str
+    received_at: str
+    method: str
+
+
+@dataclass(frozen=True)
+class InterestAccrued(DomainEvent):
+    """Income recognised for the days ``accrued_from``..``accrued_to`` (both included):
+    scheduled interest pro rata on the day count, scheduled fees falling due, penalty
+    interest per overdue installment ``[number, amount]``."""
+
+    business_date: str
+    accrued_from: str
+    accrued_to: str
+    interest: int
+    fees: int
+    penalties: list[list[int]]
+
+
+@dataclass(frozen=True)
+class FeeCharged(DomainEvent):
+    fee_id: str
+    kind: str
+    amount: int
+    charged_on: str
+    installment_number: int
+
+
+@dataclass(frozen=True)
+class LoanWrittenOff(DomainEvent):
+    write_off_id: str
+    request_id: str | None
+    effective_date: str
+    amounts: list[int]  # per component: principal, interest, fee, penalty receivable
+    days_past_due: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoanClosed(DomainEvent):
+    closed_on: str
+    reason: str
+    total_paid: int
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.type: cls
+    for cls in (
+        LoanBooked, LoanDisbursed, DisbursementFailed, PaymentApplied, PaymentReversed,
+        RecoveryReceived, InterestAccrued, FeeCharged, LoanWrittenOff, LoanClosed,
+    )
+}
+
+
+def event_from(type_: str, data: dict[str, Any]) -> DomainEvent:
+    return EVENT_TYPES[type_].from_data(data)

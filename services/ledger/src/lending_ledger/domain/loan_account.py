@@ -1,0 +1,513 @@
+"""LoanAccount: the event-sourced aggregate. Commands check, then record past-tense events;
+``_apply`` is the only code that changes state, so replaying the stream rebuilds it exactly.
+
+Income recognition (see docs/ledger.md): scheduled interest is recognised day by day on the
+contract's day count (``accrue``); interest or scheduled fees paid before they are recognised
+are recognised when paid (so a receivable never goes negative); penalties and late fees are
+recognised when charged. Installment due amounts never change except by penalties and fees
+charged to them; payments only change what is paid, so the split of every payment can be
+re-computed from scratch in value-date order (backdated payments, reversals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from lending_ledger.domain import events as ev
+from lending_ledger.domain.accounts import Account, Posting, difference
+from lending_ledger.domain.allocation import allocate
+from lending_ledger.domain.contract import (
+    FEE,
+    INTEREST,
+    PENALTY,
+    PRINCIPAL,
+    Contract,
+    parse_contract,
+)
+from lending_ledger.domain.errors import (
+    InvalidLoanStateError,
+    LoanAlreadyBookedError,
+    LoanNotBookedError,
+    NegativeBalanceError,
+    UnknownPaymentError,
+)
+from loanmath import round_minor
+
+NEW, BOOKED, ACTIVE, DISBURSEMENT_FAILED = "new", "booked", "active", "disbursement_failed"
+CLOSED, WRITTEN_OFF = "closed", "written_off"
+
+
+@dataclass
+class Payment:
+    payment_id: str
+    seq: int
+    amount: int
+    value_date: date
+    lines: list[list[int]]
+    overpayment: int
+    reversed: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded event with its journal entry and what the loan owes right after it."""
+
+    event: ev.DomainEvent
+    postings: list[Posting]
+    outstanding: tuple[int, int, int, int]  # principal, interest, fees, penalties receivable
+    business_date: date
+    version: int
+
+
+@dataclass
+class LoanAccount:
+    loan_id: str
+    version: int = 0
+    status: str = NEW
+    contract: Contract | None = None
+    terms: dict[str, Any] | None = None
+    booking: dict[str, Any] = field(default_factory=dict)
+    due: list[list[int]] = field(default_factory=list)
+    paid: list[list[int]] = field(default_factory=list)
+    due_total: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    paid_total: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    payments: dict[str, Payment] = field(default_factory=dict)
+    seq: int = 0
+    credit: int = 0
+    cash_in: int = 0
+    cash_out: int = 0
+    recognized_interest: int = 0
+    recognized_fees: int = 0  # scheduled fees recognised; late fees are in late_fees
+    late_fees: int = 0
+    penalties: int = 0
+    withheld: int = 0
+    written_off: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    recoveries: int = 0
+    disbursed_on: date | None = None
+    accrued_through: date | None = None
+    closed_on: date | None = None
+    late_fee_charged: set[int] = field(default_factory=set)
+    pending: list[Change] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ commands
+    def book(
+        self, *, terms: dict[str, Any], decision_id: str, offer_id: str, applicant_id: str,
+        partner_id: str, booked_on: date, disbursement_method: str, disbursement_account: str,
+    ) -> None:
+        if self.status != NEW:
+            if self.booking.get("decision_id") == decision_id:
+                return  # the same acceptance again: already booked
+            raise LoanAlreadyBookedError(f"loan {self.loan_id} is already booked")
+        parse_contract(terms)  # refuse unserviceable terms before anything is recorded
+        self._record(ev.LoanBooked(
+            decision_id, offer_id, applicant_id, partner_id, booked_on.isoformat(), terms,
+            disbursement_method, disbursement_account,
+        ), booked_on)
+
+    def record_disbursement(
+        self, *, disbursement_id: str, value_date: date, provider_reference: str
+    ) -> None:
+        if self.status in (ACTIVE, CLOSED, WRITTEN_OFF):
+            return  # already disbursed: the provider's idempotency key made it one payout
+        c = self._booked()
+        self._record(ev.LoanDisbursed(
+            disbursement_id, c.net_disbursement, c.withheld_fees, value_date.isoformat(),
+            self.booking["disbursement_method"], provider_reference,
+        ), value_date)
+
+    def record_disbursement_failure(
+        self, *, disbursement_id: str, failure_code: str, message: str, attempt: int,
+        retryable: bool, on: date,
+    ) -> None:
+        if self.status != BOOKED:
+            return
+        c = self._booked()
+        self._record(ev.DisbursementFailed(
+            disbursement_id, c.net_disbursement, failure_code, message, attempt, retryable,
+        ), on)
+
+    def receive_payment(
+        self, *, payment_id: str, amount: int, value_date: date, received_at: str, method: str
+    ) -> None:
+        self._booked()
+        if amount <= 0:
+            raise InvalidLoanStateError("a payment must be positive")
+        if payment_id in self.payments:
+            return  # the same payment again (a redelivery under another event id)
+        if self.status == WRITTEN_OFF:
+            self._record(ev.RecoveryReceived(
+                payment_id, amount, value_date.isoformat(), received_at, method), value_date)
+            return
+        seq = self.seq + 1
+        if self._is_backdated(value_date):
+            plan = self._replan(extra=(payment_id, seq, amount, value_date))
+            lines, over = plan.pop(payment_id)
+            reallocations = self._reallocations(plan)
+        else:
+            lines, over = self._allocate_now(amount, value_date)
+            reallocations = []
+        settled = self._settled_by(lines, reallocations)
+        self._record(ev.PaymentApplied(
+            payment_id, amount, value_date.isoformat(), received_at, method, lines, over,
+            settled, reallocations,
+        ), value_date)
+        self._close_if_repaid(value_date)
+
+    def reverse_payment(
+        self, *, payment_id: str, reversal_id: str, reason: str, on: date
+    ) -> None:
+        payment = self.payments.get(payment_id)
+        if payment is None:
+            raise UnknownPaymentError(f"loan {self.loan_id} has no payment {payment_id}")
+        if payment.reversed:
+            return
+        if self.status == WRITTEN_OFF:
+            raise InvalidLoanStateError("payments before a write-off cannot be reversed")
+        plan = self._replan(without=payment_id)
+        self._record(ev.PaymentReversed(
+            payment_id, reversal_id, reason, on.isoformat(), payment.amount,
+            [list(line) for line in payment.lines], payment.overpayment,
+            self._reallocations(plan),
+        ), on)
+
+    def accrue(self, business_date: date) -> None:
+        """Recognises income up to and including ``business_date``; charges late fees and
+        penalty interest on overdue installments. Idempotent per date."""
+        if self.status != ACTIVE or self.contract is None:
+            return
+        if self.accrued_through is not None and business_date <= self.accrued_through:
+            return
+        c = self.contract
+        for k, row in enumerate(c.installments):
+            if (
+                c.late_fee is not None and (k + 1) not in self.late_fee_charged
+                and (business_date - row.due_date).days > c.tolerance_days
+                and self._open(k) > 0
+            ):
+                amount = self._late_fee(k)
+                if amount > 0:
+                    self._record(ev.FeeCharged(
+                        f"{self.loan_id}:late:{k + 1}", "late_payment", amount,
+                        business_date.isoformat(), k + 1,
+                    ), business_date)
+        since = self.accrued_through or c.start_date
+        interest = max(0, self._interest_earned(business_date) - self.recognized_interest)
+        fees = max(0, self._fees_due_by(business_date) - self.recognized_fees)
+        penalties = self._penalties(since, business_date)
+        if interest or fees or penalties:
+            self._record(ev.InterestAccrued(
+                business_date.isoformat(), (since + timedelta(days=1)).isoformat(),
+                business_date.isoformat(), interest, fees, penalties,
+            ), business_date)
+
+    def write_off(
+        self, *, write_off_id: str, request_id: str | None, effective_date: date, reason: str
+    ) -> None:
+        if self.status == WRITTEN_OFF:
+            return
+        if self.status != ACTIVE:
+            raise InvalidLoanStateError(f"a {self.status} loan cannot be written off")
+        amounts = list(self.receivables())
+        self._record(ev.LoanWrittenOff(
+            write_off_id, request_id, effective_date.isoformat(), amounts,
+            self.days_past_due(effective_date), reason,
+        ), effective_date)
+
+    # ------------------------------------------------------------------ queries
+    def receivables(self) -> tuple[int, int, int, int]:
+        """What the borrower owes now: principal outstanding, and interest, fees and
+        penalties recognised and unpaid."""
+        if self.disbursed_on is None:
+            return (0, 0, 0, 0)
+        w = self.written_off
+        return (
+            self.due_total[PRINCIPAL] - self.paid_total[PRINCIPAL] - w[PRINCIPAL],
+            self.recognized_interest - self.paid_total[INTEREST] - w[INTEREST],
+            self.recognized_fees + self.late_fees - self.paid_total[FEE] - w[FEE],
+            self.penalties - self.paid_total[PENALTY] - w[PENALTY],
+        )
+
+    def position(self) -> dict[Account, int]:
+        """This loan's balance in every account (debit positive); sums to zero."""
+        p, i, f, pen = self.receivables()
+        return {
+            Account.SETTLEMENT_CASH: self.cash_in - self.cash_out,
+            Account.PRINCIPAL_RECEIVABLE: p,
+            Account.INTEREST_RECEIVABLE: i,
+            Account.FEE_RECEIVABLE: f,
+            Account.PENALTY_RECEIVABLE: pen,
+            Account.BORROWER_CREDIT_BALANCES: -self.credit,
+            Account.INTEREST_INCOME: -self.recognized_interest,
+            Account.FEE_INCOME: -(self.recognized_fees + self.late_fees + self.withheld),
+            Account.PENALTY_INCOME: -self.penalties,
+            Account.RECOVERIES_INCOME: -self.recoveries,
+            Account.WRITE_OFF_EXPENSE: sum(self.written_off),
+        }
+
+    def outstanding_total(self) -> int:
+        """Everything still to pay under the schedule (scheduled interest included)."""
+        return sum(self.due_total) - sum(self.paid_total)
+
+    def days_past_due(self, as_of: date) -> int:
+        if self.contract is None or self.status in (CLOSED, NEW, BOOKED):
+            return 0
+        for k, row in enumerate(self.contract.installments):
+            if row.due_date >= as_of:
+                return 0
+            if self._open(k) > 0:
+                return (as_of - row.due_date).days
+        return 0
+
+    def total_paid(self) -> int:
+        return sum(self.paid_total)
+
+    # ------------------------------------------------------------------ internals
+    def _booked(self) -> Contract:
+        if self.contract is None:
+            raise LoanNotBookedError(f"loan {self.loan_id} is not booked")
+        return self.contract
+
+    def _open(self, k: int) -> int:
+        return sum(self.due[k]) - sum(self.paid[k])
+
+    def _record(self, event: ev.DomainEvent, on: date) -> None:
+        before = self.position()
+        self._apply(event)
+        self.version += 1
+        after = self.position()
+        if min(self.receivables()) < 0 or self.credit < 0:
+            raise NegativeBalanceError(f"{event.type} left a negative balance on {self.loan_id}")
+        self.pending.append(
+            Change(event, difference(before, after), self.receivables(), on, self.version)
+        )
+
+    def _is_backdated(self, value_date: date) -> bool:
+        return any(not p.reversed and p.value_date > value_date for p in self.payments.values())
+
+    def _allocate_now(self, amount: int, value_date: date) -> tuple[list[list[int]], int]:
+        c = self._booked()
+        if self.disbursed_on is None:
+            return [], amount  # nothing is owed before the payout: all of it is credit
+        paid = [list(row) for row in self.paid]
+        return allocate(amount, value_date, [r.due_date for r in c.installments], self.due,
+                        paid, c.allocation_order)
+
+    def _replan(
+        self, *, extra: tuple[str, int, int, date] | None = None, without: str | None = None
+    ) -> dict[str, tuple[list[list[int]], int]]:
+        """Every live payment's split, re-computed from nothing in value-date order."""
+        c = self._booked()
+        live = [(p.value_date, p.seq, p.payment_id, p.amount) for p in self.payments.values()
+                if not p.reversed and p.payment_id != without]
+        if extra is not None:
+            payment_id, seq, amount, value_date = extra
+            live.append((value_date, seq, payment_id, amount))
+        paid = [[0, 0, 0, 0] for _ in self.due]
+        due_dates = [r.due_date for r in c.installments]
+        plan: dict[str, tuple[list[list[int]], int]] = {}
+        for value_date, _seq, payment_id, amount in sorted(live):
+            if self.disbursed_on is None:
+                plan[payment_id] = ([], amount)
+            else:
+                plan[payment_id] = allocate(amount, value_date, due_dates, self.due, paid,
+                                            c.allocation_order)
+        return plan
+
+    def _reallocations(
+        self, plan: dict[str, tuple[list[list[int]], int]]
+    ) -> list[dict[str, Any]]:
+        changed = []
+        for payment_id, (lines, over) in plan.items():
+            p = self.payments[payment_id]
+            if _canonical(p.lines) != _canonical(lines) or p.overpayment != over:
+                changed.append(ev.Reallocation(
+                    payment_id, [list(x) for x in p.lines], p.overpayment, lines, over,
+                ).__dict__)
+        return changed
+
+    def _settled_by(
+        self, lines: list[list[int]], reallocations: list[dict[str, Any]]
+    ) -> list[int]:
+        delta: dict[int, int] = {}
+        for n, _c, amount in lines:
+            delta[n] = delta.get(n, 0) + amount
+        for r in reallocations:
+            for n, _c, amount in r["lines"]:
+                delta[n] = delta.get(n, 0) + amount
+            for n, _c, amount in r["previous_lines"]:
+                delta[n] = delta.get(n, 0) - amount
+        return sorted(n for n, d in delta.items() if d > 0 and self._open(n - 1) == d)
+
+    def _close_if_repaid(self, on: date) -> None:
+        c = self.contract
+        if self.status == ACTIVE and c is not None and self.outstanding_total() == 0:
+            reason = "repaid" if on >= c.maturity_date else "prepaid"
+            self._record(ev.LoanClosed(on.isoformat(), reason, self.total_paid()), on)
+
+    def _interest_earned(self, as_of: date) -> int:
+        """Scheduled interest earned by the end of ``as_of``: whole past periods, and the
+        running period pro rata on the day count (rounded with the contract's rule; at the
+        due date the whole period's interest, so the days add up exactly)."""
+        c = self._booked()
+        earned = 0
+        for row in c.installments:
+            if as_of >= row.due_date:
+                earned += row.interest
+            elif as_of > row.starts and row.interest:
+                part = c.fraction(row.starts, as_of) / c.fraction(row.starts, row.due_date)
+                earned += round_minor(Decimal(row.interest) * part, c.rounding)
+                break
+            else:
+                break
+        return earned
+
+    def _fees_due_by(self, as_of: date) -> int:
+        c = self._booked()
+        return sum(r.fee for r in c.installments if r.due_date <= as_of)
+
+    def _penalties(self, since: date, until: date) -> list[list[int]]:
+        c = self._booked()
+        rule = c.penalty
+        if rule is None or not rule.annual_rate:
+            return []
+        room = None if rule.cap is None else rule.cap - self.penalties
+        out = []
+        for k, row in enumerate(c.installments):
+            start = max(since, row.due_date + timedelta(days=rule.grace_days))
+            if start >= until:
+                continue
+            base = self.due[k][PRINCIPAL] - self.paid[k][PRINCIPAL]
+            if not rule.on_principal_only:
+                base = sum(self.due[k][:PENALTY]) - sum(self.paid[k][:PENALTY])
+            if base <= 0:
+                continue
+            amount = round_minor(Decimal(base) * rule.annual_rate * c.fraction(start, until),
+                                 c.rounding)
+            if room is not None:
+                amount = min(amount, room)
+                room -= amount
+            if amount > 0:
+                out.append([k + 1, amount])
+        return out
+
+    def _late_fee(self, k: int) -> int:
+        c = self._booked()
+        rule = c.late_fee
+        assert rule is not None
+        if rule.flat is not None:
+            return rule.flat
+        if rule.on_principal_only:
+            base = self.due[k][PRINCIPAL] - self.paid[k][PRINCIPAL]
+        else:
+            base = sum(self.due[k][:PENALTY]) - sum(self.paid[k][:PENALTY])
+        return round_minor(Decimal(base) * (rule.rate or Decimal(0)), c.rounding)
+
+    # ------------------------------------------------------------------ state changes
+    def _apply(self, event: ev.DomainEvent) -> None:
+        getattr(self, "_when_" + event.type)(event)
+
+    def apply_stored(self, type_: str, data: dict[str, Any], version: int) -> None:
+        """Replays one stored event (loading, rebuilding)."""
+        getattr(self, "_when_" + type_)(ev.event_from(type_, data))
+        self.version = version
+
+    def _when_LoanBooked(self, e: ev.LoanBooked) -> None:
+        c = parse_contract(e.terms)
+        self.contract, self.terms, self.status = c, e.terms, BOOKED
+        self.booking = {
+            "decision_id": e.decision_id, "offer_id": e.offer_id,
+            "applicant_id": e.applicant_id, "partner_id": e.partner_id,
+            "booked_on": e.booked_on, "disbursement_method": e.disbursement_method,
+            "disbursement_account": e.disbursement_account,
+        }
+        self.due = [[r.principal, r.interest, r.fee, 0] for r in c.installments]
+        self.paid = [[0, 0, 0, 0] for _ in c.installments]
+        self.due_total = [sum(r[i] for r in self.due) for i in range(4)]
+
+    def _when_LoanDisbursed(self, e: ev.LoanDisbursed) -> None:
+        self.status = ACTIVE
+        self.disbursed_on = date.fromisoformat(e.value_date)
+        self.cash_out += e.amount
+        self.withheld = e.fees_withheld
+
+    def _when_DisbursementFailed(self, e: ev.DisbursementFailed) -> None:
+        self.status = DISBURSEMENT_FAILED
+
+    def _add_lines(self, lines: list[list[int]], sign: int) -> None:
+        for n, component, amount in lines:
+            self.paid[n - 1][component] += sign * amount
+            self.paid_total[component] += sign * amount
+
+    def _recognize_paid(self) -> None:
+        # interest or scheduled fees paid before their accrual are recognised when paid
+        self.recognized_interest = max(self.recognized_interest, self.paid_total[INTEREST])
+        self.recognized_fees = max(self.recognized_fees, self.paid_total[FEE] - self.late_fees)
+
+    def _reallocate(self, reallocations: list[dict[str, Any]]) -> None:
+        for r in reallocations:
+            payment = self.payments[r["payment_id"]]
+            self._add_lines(r["previous_lines"], -1)
+            self._add_lines(r["lines"], +1)
+            self.credit += r["overpayment"] - r["previous_overpayment"]
+            payment.lines, payment.overpayment = r["lines"], r["overpayment"]
+
+    def _when_PaymentApplied(self, e: ev.PaymentApplied) -> None:
+        self.seq += 1
+        value_date = date.fromisoformat(e.value_date)
+        self.payments[e.payment_id] = Payment(
+            e.payment_id, self.seq, e.amount, value_date, e.lines, e.overpayment)
+        self.cash_in += e.amount
+        self.credit += e.overpayment
+        self._add_lines(e.lines, +1)
+        self._reallocate(e.reallocations)
+        self._recognize_paid()
+        if self.status == CLOSED and self.outstanding_total() > 0:
+            self.status, self.closed_on = ACTIVE, None
+
+    def _when_PaymentReversed(self, e: ev.PaymentReversed) -> None:
+        payment = self.payments[e.payment_id]
+        payment.reversed = True
+        self.cash_out += e.amount
+        self.credit -= e.overpayment
+        self._add_lines(e.lines, -1)
+        self._reallocate(e.reallocations)
+        self._recognize_paid()
+        if self.status == CLOSED and self.outstanding_total() > 0:
+            self.status, self.closed_on = ACTIVE, None
+
+    def _when_RecoveryReceived(self, e: ev.RecoveryReceived) -> None:
+        self.seq += 1
+        self.payments[e.payment_id] = Payment(
+            e.payment_id, self.seq, e.amount, date.fromisoformat(e.value_date), [], 0)
+        self.cash_in += e.amount
+        self.recoveries += e.amount
+
+    def _when_InterestAccrued(self, e: ev.InterestAccrued) -> None:
+        self.recognized_interest += e.interest
+        self.recognized_fees += e.fees
+        for n, amount in e.penalties:
+            self.due[n - 1][PENALTY] += amount
+            self.due_total[PENALTY] += amount
+            self.penalties += amount
+        self.accrued_through = date.fromisoformat(e.accrued_to)
+
+    def _when_FeeCharged(self, e: ev.FeeCharged) -> None:
+        self.due[e.installment_number - 1][FEE] += e.amount
+        self.due_total[FEE] += e.amount
+        self.late_fees += e.amount
+        self.late_fee_charged.add(e.installment_number)
+
+    def _when_LoanWrittenOff(self, e: ev.LoanWrittenOff) -> None:
+        self.written_off = list(e.amounts)
+        self.status = WRITTEN_OFF
+
+    def _when_LoanClosed(self, e: ev.LoanClosed) -> None:
+        self.status = CLOSED
+        self.closed_on = date.fromisoformat(e.closed_on)
+
+
+def _canonical(lines: list[list[int]]) -> list[tuple[int, ...]]:
+    return sorted(tuple(x) for x in lines)

@@ -1,0 +1,105 @@
+"""Response and request models of the ledger's API (amounts are decimal strings)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class InstallmentPublic(BaseModel):
+    number: int
+    due_date: date
+    due: dict[str, str]
+    paid: dict[str, str]
+    unpaid: dict[str, str]
+    settled: bool
+
+
+class LoanPublic(BaseModel):
+    loan_id: str
+    status: str
+    version: int
+    currency: str | None = None
+    principal: str | None = None
+    booked_on: date | None = None
+    disbursed_on: date | None = None
+    closed_on: date | None = None
+    accrued_through: date | None = None
+    as_of: date | None = Field(default=None, description="Business date of days_past_due")
+    days_past_due: int = 0
+    balances: dict[str, str] = Field(default_factory=dict)
+    installments: list[InstallmentPublic] = Field(default_factory=list)
+
+
+class LoanEventPublic(BaseModel):
+    position: int
+    version: int
+    type: str
+    data: dict[str, Any]
+    recorded_at: datetime
+
+
+class JournalLinePublic(BaseModel):
+    account: str
+    debit: str
+    credit: str
+
+
+class JournalEntryPublic(BaseModel):
+    entry_id: int
+    event_type: str
+    position: int | None
+    business_date: date
+    currency: str
+    lines: list[JournalLinePublic]
+
+
+class TrialBalanceLinePublic(BaseModel):
+    account: str
+    kind: str
+    debit: str
+    credit: str
+    balance: str = Field(description="Debit minus credit")
+
+
+class TrialBalanceCurrencyPublic(BaseModel):
+    currency: str
+    lines: list[TrialBalanceLinePublic]
+    total_debit: str
+    total_credit: str
+    balanced: bool
+
+
+class TrialBalancePublic(BaseModel):
+    currencies: list[TrialBalanceCurrencyPublic]
+    balanced: bool
+
+
+class RefusalPublic(BaseModel):
+    loan_id: str
+    event_id: str
+    event_type: str
+    reason: str
+    detail: str
+    recorded_at: datetime
+
+
+class ParkedAcceptancePublic(BaseModel):
+    loan_id: str
+    decision_id: str
+    offer_id: str
+    parked_at: datetime
+
+
+class OpsQueuesPublic(BaseModel):
+    refusals: list[RefusalPublic]
+    parked: list[ParkedAcceptancePublic]
+
+
+class ReversalCreate(BaseModel):
+    reason: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
+                        description="bounced, chargeback, duplicate, operator_correction")
+    reversal_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+                                    max_length=64)

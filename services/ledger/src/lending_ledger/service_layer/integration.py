@@ -1,0 +1,127 @@
+"""Integration events (the public contract on lending.ledger.v1) derived from the loan
+account's own events. Corrections after a backdated payment or a reversal go out as a
+PaymentReversed of the old split followed by a PaymentApplied of the new one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from lending_events import Breakdown, ContractTerms, IntegrationEvent
+from lending_events import ledger as out
+from lending_ledger.domain import events as ev
+from lending_ledger.domain.loan_account import Change, LoanAccount
+
+REALLOCATION = "reallocation"
+
+
+def _breakdown(money: Callable[[int], str], parts: list[int]) -> Breakdown:
+    return Breakdown(principal=money(parts[0]), interest=money(parts[1]), fees=money(parts[2]),
+                     penalties=money(parts[3]), total=money(sum(parts)))
+
+
+def _by_component(lines: list[list[int]]) -> list[int]:
+    parts = [0, 0, 0, 0]
+    for _n, component, amount in lines:
+        parts[component] += amount
+    return parts
+
+
+def integration_events(account: LoanAccount, change: Change) -> list[IntegrationEvent]:
+    c = account.contract
+    assert c is not None
+    e, money, loan = change.event, c.money, account.loan_id
+    common: dict[str, Any] = {"loan_id": loan, "currency": c.currency}
+    outstanding = _breakdown(money, list(change.outstanding))
+    if isinstance(e, ev.LoanBooked):
+        return [out.LoanBooked(
+            **common, decision_id=e.decision_id, offer_id=e.offer_id,
+            applicant_id=e.applicant_id, partner_id=e.partner_id,
+            booked_on=date.fromisoformat(e.booked_on),
+            terms=ContractTerms.model_validate(e.terms),
+            net_disbursement=money(c.net_disbursement),
+        )]
+    if isinstance(e, ev.LoanDisbursed):
+        return [out.Disbursed(
+            **common, disbursement_id=e.disbursement_id, amount=money(e.amount),
+            fees_withheld=money(e.fees_withheld), value_date=date.fromisoformat(e.value_date),
+            method=e.method, provider_reference=e.provider_reference,
+        )]
+    if isinstance(e, ev.DisbursementFailed):
+        return [out.DisbursementFailed(
+            **common, disbursement_id=e.disbursement_id, amount=money(e.amount),
+            failure_code=e.failure_code, failure_message=e.failure_message or None,
+            attempt=e.attempt, retryable=e.retryable,
+        )]
+    if isinstance(e, ev.PaymentApplied):
+        first = out.PaymentApplied(
+            **common, payment_id=e.payment_id, amount=money(e.amount),
+            value_date=date.fromisoformat(e.value_date),
+            allocation=_breakdown(money, _by_component(e.lines)),
+            overpayment=money(e.overpayment), outstanding=outstanding,
+            installments_settled=e.settled,
+        )
+        return [first, *_corrections(account, change, e.reallocations, outstanding)]
+    if isinstance(e, ev.PaymentReversed):
+        reversal = out.PaymentReversed(
+            **common, payment_id=e.payment_id, reversal_id=e.reversal_id,
+            amount=money(e.amount), value_date=date.fromisoformat(e.value_date),
+            reason=e.reason, reversed_allocation=_breakdown(money, _by_component(e.lines)),
+            outstanding=outstanding,
+        )
+        return [reversal, *_corrections(account, change, e.reallocations, outstanding)]
+    if isinstance(e, ev.InterestAccrued):
+        return [out.InterestAccrued(
+            **common, business_date=date.fromisoformat(e.business_date),
+            accrued_from=date.fromisoformat(e.accrued_from),
+            accrued_to=date.fromisoformat(e.accrued_to), interest=money(e.interest),
+            penalty_interest=money(sum(p[1] for p in e.penalties)),
+            annual_rate=c.annual_rate, day_count=c.day_count,
+            accrued_unpaid_interest=money(change.outstanding[1]),
+        )]
+    if isinstance(e, ev.FeeCharged):
+        return [out.FeeCharged(
+            **common, fee_id=e.fee_id, kind=e.kind, amount=money(e.amount),
+            charged_on=date.fromisoformat(e.charged_on),
+            installment_number=e.installment_number,
+        )]
+    if isinstance(e, ev.LoanWrittenOff):
+        return [out.LoanWrittenOff(
+            **common, write_off_id=e.write_off_id, request_id=e.request_id,
+            effective_date=date.fromisoformat(e.effective_date),
+            written_off=_breakdown(money, e.amounts), days_past_due=e.days_past_due,
+            reason=e.reason,
+        )]
+    if isinstance(e, ev.LoanClosed):
+        return [out.LoanClosed(
+            **common, closed_on=date.fromisoformat(e.closed_on), reason=e.reason,
+            total_paid=money(e.total_paid),
+        )]
+    return []  # RecoveryReceived: journal only (no contract event for recoveries yet)
+
+
+def _corrections(
+    account: LoanAccount, change: Change, reallocations: list[dict[str, Any]],
+    outstanding: Breakdown,
+) -> list[IntegrationEvent]:
+    c = account.contract
+    assert c is not None
+    money, events = c.money, []
+    for n, r in enumerate(reallocations):
+        payment = account.payments[r["payment_id"]]
+        common: dict[str, Any] = {
+            "loan_id": account.loan_id, "currency": c.currency, "payment_id": payment.payment_id,
+            "amount": money(payment.amount), "value_date": payment.value_date,
+            "outstanding": outstanding,
+        }
+        events.append(out.PaymentReversed(
+            **common, reversal_id=f"{payment.payment_id}:v{change.version}:{n}",
+            reason=REALLOCATION,
+            reversed_allocation=_breakdown(money, _by_component(r["previous_lines"])),
+        ))
+        events.append(out.PaymentApplied(
+            **common, allocation=_breakdown(money, _by_component(r["lines"])),
+            overpayment=money(r["overpayment"]),
+        ))
+    return events

@@ -1,0 +1,95 @@
+"""The credit bureau over HTTP: timeouts, tenacity retries, a circuit breaker, a deadline.
+
+    GET {base}/v1/reports/{borrower_token}?currency=CNY  ->  200 report JSON
+
+A timeout, a connection error or a 5xx is retried (bounded, with backoff) inside an
+overall deadline; what still fails, or anything while the circuit is open, raises
+``BureauUnavailableError`` so the decision refers or declines per policy. Nothing hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from lending_underwriting.adapters.circuit_breaker import CircuitBreaker, CircuitOpenError
+from lending_underwriting.domain.model import BureauReport
+from lending_underwriting.service_layer.ports import BureauUnavailableError
+
+log = logging.getLogger("lending.underwriting.bureau")
+
+
+class _ServerError(Exception):
+    pass
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, httpx.TransportError | _ServerError)
+
+
+class HttpCreditBureau:
+    def __init__(self, base_url: str, *, timeout: float = 0.5, attempts: int = 2,
+                 deadline: float = 1.5, breaker: CircuitBreaker | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        # Building the client does no I/O; connections open on the first request.
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout,
+                                         transport=transport)
+        self._attempts = attempts
+        self._deadline = deadline
+        self.breaker = breaker or CircuitBreaker()
+
+    async def report(self, borrower_token: str, currency: str) -> BureauReport:
+        try:
+            async with asyncio.timeout(self._deadline):
+                data = await self.breaker.call(
+                    lambda: self._with_retries(borrower_token, currency),
+                    is_failure=self._counts_as_failure)
+        except CircuitOpenError as exc:
+            raise BureauUnavailableError(f"bureau circuit open: {exc}") from exc
+        except TimeoutError as exc:
+            # the deadline cancelled the call, which the breaker does not count by itself
+            self.breaker.record_failure()
+            raise BureauUnavailableError(f"bureau gave no answer in {self._deadline}s") from exc
+        except (httpx.HTTPError, _ServerError, ValueError, KeyError) as exc:
+            raise BureauUnavailableError(f"bureau error: {exc!r}") from exc
+        return BureauReport.from_dict(data)
+
+    @staticmethod
+    def _counts_as_failure(exc: BaseException) -> bool:
+        # The dependency misbehaved (unreachable, slow, 5xx, garbage): that opens the circuit.
+        # Our own cancellation and a 4xx about one request do not.
+        if isinstance(exc, asyncio.CancelledError):
+            return False
+        if isinstance(exc, httpx.HTTPStatusError):
+            return exc.response.status_code >= 500
+        return True
+
+    async def _with_retries(self, token: str, currency: str) -> dict[str, Any]:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=0.05, max=0.2),
+            retry=retry_if_exception(_transient), reraise=True)
+        async for attempt in retrying:
+            with attempt:
+                return await self._get(token, currency)
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def _get(self, token: str, currency: str) -> dict[str, Any]:
+        response = await self._client.get(f"/v1/reports/{token}", params={"currency": currency})
+        if response.status_code >= 500:
+            raise _ServerError(f"bureau answered {response.status_code}")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,161 @@
+"""In-memory fakes of the store and the bureau, for unit tests through the composition root.
+
+``InMemoryStore.transaction()`` is what the fake consumer enters around each batch (as
+``session_factory``) and what routes use: changes and emitted events are kept only when it
+exits cleanly, and emitted events are then published to the in-memory broker, as the outbox
+relay would after a commit.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from lending_events import IntegrationEvent, to_envelope, topic_for
+from lending_messaging.memory_broker import InMemoryBroker
+from lending_messaging.ports import OutgoingMessage
+from lending_underwriting.domain.exposure import summarise
+from lending_underwriting.domain.model import Application, BorrowerExposure, BureauReport
+from lending_underwriting.domain.referral import Referral
+from lending_underwriting.service_layer.ports import (
+    BureauUnavailableError,
+    LoanPosition,
+    StoredDecision,
+)
+
+
+@dataclass
+class _State:
+    decisions: dict[str, StoredDecision] = field(default_factory=dict)
+    parked: dict[str, tuple[Application, date]] = field(default_factory=dict)
+    positions: dict[str, LoanPosition] = field(default_factory=dict)
+    referrals: dict[str, Referral] = field(default_factory=dict)
+
+
+class InMemoryStore:
+    def __init__(self, broker: InMemoryBroker | None = None) -> None:
+        self.state = _State()
+        self.broker = broker or InMemoryBroker()
+        self._pending: list[IntegrationEvent] = []
+        self.published: list[IntegrationEvent] = []
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_Transaction]:
+        saved = copy.deepcopy(self.state)
+        self._pending = []
+        tx = _Transaction(self)
+        try:
+            yield tx
+        except BaseException:
+            self.state, self._pending = saved, []
+            raise
+        if not tx.explicit or tx.committed:
+            await self._publish()
+        else:
+            self.state, self._pending = saved, []
+
+    async def _publish(self) -> None:
+        events, self._pending = self._pending, []
+        messages = []
+        for event in events:
+            envelope = to_envelope(event, source="underwriting")
+            messages.append(OutgoingMessage(topic_for(type(event)), envelope.subject.encode(),
+                                            envelope.to_bytes(), []))
+        await self.broker.publish(messages)
+        self.published.extend(events)
+
+    # --- the UnderwritingStore port -------------------------------------------------------
+    async def decision(self, application_id: str) -> StoredDecision | None:
+        return self.state.decisions.get(application_id)
+
+    async def add_decision(self, decision: StoredDecision) -> bool:
+        if decision.application_id in self.state.decisions:
+            return False
+        self.state.decisions[decision.application_id] = copy.deepcopy(decision)
+        return True
+
+    async def record_review(self, application_id: str, final_outcome: str,
+                            review: dict[str, Any]) -> None:
+        current = self.state.decisions[application_id]
+        self.state.decisions[application_id] = replace(
+            current, final_outcome=final_outcome, review=review)
+
+    async def park(self, app: Application, as_of: date) -> None:
+        self.state.parked[app.application_id] = (app, as_of)
+
+    async def unpark(self, application_id: str) -> tuple[Application, date] | None:
+        return self.state.parked.pop(application_id, None)
+
+    async def exposure(self, borrower_token: str, currency: str,
+                       now: datetime) -> BorrowerExposure:
+        mine = [p for p in self.state.positions.values() if p.borrower_token == borrower_token]
+        return summarise(mine, currency, now)
+
+    async def position(self, loan_id: str) -> LoanPosition | None:
+        return self.state.positions.get(loan_id)
+
+    async def save_position(self, position: LoanPosition) -> None:
+        self.state.positions[position.loan_id] = position
+
+    async def add_referral(self, referral: Referral) -> None:
+        self.state.referrals[referral.referral_id] = referral
+
+    async def referral(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
+        return self.state.referrals.get(referral_id)
+
+    async def save_referral(self, referral: Referral) -> None:
+        self.state.referrals[referral.referral_id] = referral
+
+    async def referrals(self, status: str | None, limit: int) -> list[Referral]:
+        found = [r for r in self.state.referrals.values() if status is None or r.status == status]
+        return sorted(found, key=lambda r: (r.decide_by, r.referral_id))[:limit]
+
+    async def emit(self, *events: IntegrationEvent) -> None:
+        self._pending.extend(events)
+
+
+class _Transaction:
+    """As a consumer's session (explicit=False) it commits on clean exit; routes call
+    ``commit()`` (explicit) and anything not committed is discarded."""
+
+    def __init__(self, owner: InMemoryStore) -> None:
+        self.store = owner
+        self.explicit = False
+        self.committed = False
+
+    async def commit(self) -> None:
+        self.explicit = self.committed = True
+
+
+def memory_transactions(store: InMemoryStore) -> Any:
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[_Transaction]:
+        async with store.transaction() as tx:
+            tx.explicit = True
+            yield tx
+
+    return transaction
+
+
+class FakeBureau:
+    """Answers from a dict of reports by token; ``down`` makes every call fail."""
+
+    def __init__(self, reports: dict[str, BureauReport] | None = None,
+                 default: BureauReport | None = None) -> None:
+        self.reports = dict(reports or {})
+        self.default = default
+        self.down = False
+        self.calls: list[str] = []
+
+    async def report(self, borrower_token: str, currency: str) -> BureauReport:
+        self.calls.append(borrower_token)
+        if self.down:
+            raise BureauUnavailableError("the fake bureau is down")
+        report = self.reports.get(borrower_token, self.default)
+        if report is None:
+            raise BureauUnavailableError(f"no report for {borrower_token}")
+        return report

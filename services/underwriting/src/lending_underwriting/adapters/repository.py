@@ -1,0 +1,163 @@
+"""The PostgreSQL store: one ``SqlStore`` per transaction (the consumer's or a route's)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lending_events import IntegrationEvent, to_envelope, topic_for
+from lending_messaging.outbox import add_many_to_outbox
+from lending_platform.unit_of_work import UnitOfWork, emit_in
+from lending_underwriting.adapters.orm import (
+    borrower_loans,
+    decisions,
+    parked_applications,
+    referrals,
+)
+from lending_underwriting.domain.exposure import summarise
+from lending_underwriting.domain.model import Application, BorrowerExposure
+from lending_underwriting.domain.referral import Referral
+from lending_underwriting.service_layer.ports import LoanPosition, StoredDecision
+
+SOURCE = "underwriting"
+
+
+class SqlStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def decision(self, application_id: str) -> StoredDecision | None:
+        row = (await self.session.execute(
+            select(decisions).where(decisions.c.application_id == application_id)
+        )).mappings().first()
+        return None if row is None else StoredDecision(**dict(row))
+
+    async def add_decision(self, decision: StoredDecision) -> bool:
+        values = {**decision.__dict__}
+        inserted = await self.session.execute(
+            insert(decisions).values(**values).on_conflict_do_nothing(
+                index_elements=["application_id"]).returning(decisions.c.application_id))
+        return inserted.first() is not None
+
+    async def record_review(self, application_id: str, final_outcome: str,
+                            review: dict[str, Any]) -> None:
+        await self.session.execute(
+            update(decisions).where(decisions.c.application_id == application_id)
+            .values(final_outcome=final_outcome, review=review))
+
+    async def park(self, app: Application, as_of: date) -> None:
+        await self.session.execute(
+            insert(parked_applications).values(
+                application_id=app.application_id, application=app.to_dict(), as_of=as_of)
+            .on_conflict_do_update(index_elements=["application_id"],
+                                   set_={"application": app.to_dict(), "as_of": as_of}))
+
+    async def unpark(self, application_id: str) -> tuple[Application, date] | None:
+        row = (await self.session.execute(
+            parked_applications.delete()
+            .where(parked_applications.c.application_id == application_id)
+            .returning(parked_applications.c.application, parked_applications.c.as_of)
+        )).first()
+        return None if row is None else (Application.from_dict(row[0]), row[1])
+
+    async def exposure(self, borrower_token: str, currency: str,
+                       now: datetime) -> BorrowerExposure:
+        rows = (await self.session.execute(
+            select(borrower_loans).where(borrower_loans.c.borrower_token == borrower_token)
+        )).mappings().all()
+        return summarise([_position(r) for r in rows], currency, now)
+
+    async def position(self, loan_id: str) -> LoanPosition | None:
+        row = (await self.session.execute(
+            select(borrower_loans).where(borrower_loans.c.loan_id == loan_id).with_for_update()
+        )).mappings().first()
+        return None if row is None else _position(row)
+
+    async def save_position(self, position: LoanPosition) -> None:
+        values = {k: v for k, v in position.__dict__.items()}
+        await self.session.execute(
+            insert(borrower_loans).values(**values).on_conflict_do_update(
+                index_elements=["loan_id"],
+                set_={**{k: v for k, v in values.items() if k != "loan_id"},
+                      "updated_at": datetime.now().astimezone()}))
+
+    async def add_referral(self, referral: Referral) -> None:
+        await self.session.execute(insert(referrals).values(**_referral_row(referral)))
+
+    async def referral(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
+        query = select(referrals).where(referrals.c.referral_id == referral_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else _referral(row)
+
+    async def save_referral(self, referral: Referral) -> None:
+        row = _referral_row(referral)
+        await self.session.execute(
+            update(referrals).where(referrals.c.referral_id == referral.referral_id)
+            .values(**{k: v for k, v in row.items() if k != "referral_id"}))
+
+    async def referrals(self, status: str | None, limit: int) -> list[Referral]:
+        query = select(referrals).order_by(referrals.c.decide_by, referrals.c.referral_id)
+        if status:
+            query = query.where(referrals.c.status == status)
+        rows = (await self.session.execute(query.limit(limit))).mappings().all()
+        return [_referral(r) for r in rows]
+
+    async def emit(self, *events: IntegrationEvent) -> None:
+        if len(events) == 1:
+            await emit_in(self.session, events[0], SOURCE)
+            return
+        topics = {topic_for(type(e)) for e in events}
+        assert len(topics) == 1, "one emit writes one topic (underwriting's)"
+        await add_many_to_outbox(self.session, [to_envelope(e, source=SOURCE) for e in events],
+                                 topics.pop())
+
+
+def _position(row: Any) -> LoanPosition:
+    return LoanPosition(
+        loan_id=row["loan_id"], borrower_token=row["borrower_token"], currency=row["currency"],
+        status=row["status"], principal=Decimal(row["principal"]),
+        outstanding_principal=Decimal(row["outstanding_principal"]),
+        days_past_due=row["days_past_due"], offer_expires_at=row["offer_expires_at"])
+
+
+def _referral_row(r: Referral) -> dict[str, Any]:
+    return {"referral_id": r.referral_id, "application_id": r.application_id, "queue": r.queue,
+            "status": r.status, "reason_codes": list(r.reason_codes), "summary": r.summary,
+            "created_at": r.created_at, "decide_by": r.decide_by, "reviewer_id": r.reviewer_id,
+            "note": r.note, "decided_at": r.decided_at}
+
+
+def _referral(row: Any) -> Referral:
+    return Referral(
+        referral_id=row["referral_id"], application_id=row["application_id"],
+        queue=row["queue"], reason_codes=tuple(row["reason_codes"]),
+        created_at=row["created_at"], decide_by=row["decide_by"], summary=row["summary"],
+        status=row["status"], reviewer_id=row["reviewer_id"], note=row["note"],
+        decided_at=row["decided_at"])
+
+
+class SqlTransaction:
+    def __init__(self, session: AsyncSession) -> None:
+        self.store = SqlStore(session)
+        self._session = session
+
+    async def commit(self) -> None:
+        await self._session.commit()
+
+
+def sql_transactions(sessions: async_sessionmaker[AsyncSession]) -> Any:
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[SqlTransaction]:
+        async with UnitOfWork(sessions, SOURCE) as uow:  # kept only if commit() is called
+            yield SqlTransaction(uow.session)
+
+    return transaction

@@ -1,0 +1,173 @@
+"""Deciding an application: gather the inputs, run the pure decision, store it, publish
+ScoreComputed and then exactly one of LoanApproved, ApplicationDeclined, ApplicationReferred.
+
+Runs inside the consumer's transaction with the inbox claim. A redelivered event is skipped
+by the inbox; the same application arriving again under another event id finds its stored
+decision (and the primary key would refuse a second one), so one application never gets
+two decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from lending_events import IntegrationEvent
+from lending_events.intake import ApplicationSubmitted
+from lending_events.underwriting import (
+    ApplicationDeclined,
+    ApplicationReferred,
+    LoanApproved,
+    ScoreComputed,
+)
+from lending_underwriting.domain.decision import (
+    APPROVED,
+    DECLINED,
+    Decision,
+    DecisionInputs,
+    decide,
+)
+from lending_underwriting.domain.exposure import OFFERED
+from lending_underwriting.domain.model import Application, BureauReport
+from lending_underwriting.domain.referral import Referral
+from lending_underwriting.service_layer.context import Underwriting
+from lending_underwriting.service_layer.ports import (
+    BureauUnavailableError,
+    LoanPosition,
+    StoredDecision,
+    UnderwritingStore,
+)
+
+log = logging.getLogger("lending.underwriting.decisions")
+
+
+def application_from(event: ApplicationSubmitted) -> Application:
+    return Application(
+        application_id=event.loan_id, applicant_id=event.applicant_id,
+        partner_id=event.partner_id, borrower_token=event.identity_hash,
+        applicant_type=event.applicant_type.value, channel=event.channel, country=event.country,
+        product_code=event.product_code, currency=event.currency,
+        requested_amount=event.requested_amount, term_count=event.requested_term.count,
+        term_unit=event.requested_term.unit.value, frequency=event.requested_frequency.value,
+        purpose=event.purpose, security=event.security.value,
+        submitted_at=event.consent_given_at, collateral_value=event.collateral_value,
+        related_party_id=event.related_party_id,
+        monthly_income=event.declared_monthly_income,
+        monthly_obligations=event.declared_monthly_obligations,
+        documents_complete=event.documents_complete,
+        missing_documents=tuple(event.missing_documents),
+    )
+
+
+def waits_for_documents(uw: Underwriting, app: Application) -> bool:
+    """Missing documents are a state, not an error: a decision waits for DocumentsReceived.
+    Only documents our policy requires count."""
+    policy = uw.book.product(app.product_code)
+    required = set(policy.required_documents) if policy else set()
+    return bool(required & set(app.missing_documents))
+
+
+async def fetch_report(uw: Underwriting, app: Application) -> tuple[BureauReport | None,
+                                                                     str | None]:
+    try:
+        return await uw.bureau.report(app.borrower_token, app.currency), None
+    except BureauUnavailableError as exc:
+        log.warning("bureau unavailable for %s: %s", app.application_id, exc)
+        return None, str(exc) or type(exc).__name__
+
+
+async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Application,
+                             as_of: date) -> Decision | None:
+    # No "already decided?" read first: redeliveries stop at the inbox, and the rare
+    # re-emitted application is refused by add_decision below (one round trip saved).
+    now = uw.clock()
+    # The bureau answers over HTTP while the database answers the exposure query.
+    (bureau, error), exposure = await asyncio.gather(
+        fetch_report(uw, app), store.exposure(app.borrower_token, app.currency, now))
+    inputs = DecisionInputs(app, bureau, exposure, as_of, now, error)
+    decision = decide(inputs, uw.book, uw.models.current)
+    stored = StoredDecision(
+        application_id=app.application_id, decision_id=decision.ids["decision_id"],
+        borrower_token=app.borrower_token, product_code=app.product_code,
+        outcome=decision.outcome, final_outcome=decision.outcome,
+        model_version=decision.score.model_version, policy_version=decision.policy_version,
+        inputs=inputs.to_dict(), policy=uw.book.snapshot(app.product_code),
+        result=decision.to_dict(), decided_at=now)
+    if not await store.add_decision(stored):
+        log.info("application %s already decided; nothing to do", app.application_id)
+        return None
+    await publish(store, uw, app, decision)
+    return decision
+
+
+async def publish(store: UnderwritingStore, uw: Underwriting, app: Application,
+                  decision: Decision) -> None:
+    """ScoreComputed, then the decision event: one outbox insert, in this order."""
+    ids, score = decision.ids, decision.score
+    common: dict[str, Any] = {"loan_id": app.application_id, "applicant_id": app.applicant_id,
+                              "partner_id": app.partner_id, "score_id": ids["score_id"]}
+    scored = ScoreComputed(
+        loan_id=app.application_id, score_id=ids["score_id"], model_version=score.model_version,
+        score=score.score, probability_of_default=score.probability_of_default,
+        risk_grade=decision.grade, reason_codes=list(score.reason_codes),
+        bureau_report_ref=decision_bureau_ref(decision))
+    if decision.outcome == APPROVED and decision.offer is not None:
+        await approve(store, app, decision.offer.terms, decision.expires_at or uw.clock(),
+                      {**common, "decision_id": ids["decision_id"], "risk_grade": decision.grade,
+                       "decision_mode": "automatic",
+                       "reason_codes": list(decision.reason_codes)}, before=scored)
+    elif decision.outcome == DECLINED:
+        await store.emit(scored, ApplicationDeclined(
+            **common, decision_id=ids["decision_id"], decision_mode="automatic",
+            reason_codes=list(decision.reason_codes), reapply_after=decision.reapply_after))
+    else:
+        decide_by = decision.expires_at or uw.clock()
+        await store.add_referral(Referral(
+            referral_id=ids["referral_id"], application_id=app.application_id,
+            queue=uw.book.referral_queue, reason_codes=decision.reason_codes,
+            created_at=decision.decided_at, decide_by=decide_by,
+            summary=referral_summary(app, decision)))
+        await store.emit(scored, ApplicationReferred(
+            **common, referral_id=ids["referral_id"], queue=uw.book.referral_queue,
+            reason_codes=list(decision.reason_codes), decide_by=decide_by))
+
+
+async def approve(store: UnderwritingStore, app: Application, terms_json: dict[str, Any],
+                  expires_at: datetime, fields: dict[str, Any],
+                  before: IntegrationEvent | None = None) -> None:
+    """LoanApproved (after ``before``, if given) and the offer's place in the exposure view."""
+    # One validation pass (the contract checks the schedule adds up and every amount has the
+    # currency's digits): validating the terms first and then the event would walk it twice.
+    approved = LoanApproved.model_validate(
+        {**fields, "terms": terms_json, "offer_expires_at": expires_at})
+    terms = approved.terms
+    await store.emit(*([before] if before else []), approved)
+    await store.save_position(LoanPosition(
+        loan_id=app.application_id, borrower_token=app.borrower_token, currency=app.currency,
+        status=OFFERED, principal=terms.principal, outstanding_principal=terms.principal,
+        offer_expires_at=expires_at))
+
+
+def decision_bureau_ref(decision: Decision) -> str | None:
+    for r in decision.rule_results:
+        if r.rule == "bureau_available" and r.outcome.value == "pass":
+            return r.detail or None
+    return None
+
+
+def referral_summary(app: Application, decision: Decision) -> dict[str, Any]:
+    offer = decision.offer
+    return {
+        "product_code": app.product_code, "currency": app.currency,
+        "requested_amount": str(app.requested_amount),
+        "requested_term": {"count": app.term_count, "unit": app.term_unit},
+        "risk_grade": decision.grade, "score": decision.score.score,
+        "probability_of_default": str(decision.score.probability_of_default),
+        "reasons": decision.reasons,
+        "proposed_offer": None if offer is None else {
+            "amount": str(offer.amount), "term_count": offer.term_count,
+            "annual_rate": str(offer.annual_rate), "apr": str(offer.apr),
+            "monthly_installment": str(offer.monthly_installment)},
+    }

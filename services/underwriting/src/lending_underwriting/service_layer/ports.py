@@ -1,0 +1,103 @@
+"""The ports the service layer talks to; adapters implement them (SQL and in-memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from lending_events import IntegrationEvent
+from lending_underwriting.domain.model import Application, BorrowerExposure, BureauReport
+from lending_underwriting.domain.referral import Referral
+
+
+class BureauUnavailableError(Exception):
+    """The credit bureau did not answer in time (or the circuit breaker is open)."""
+
+
+class CreditBureau(Protocol):
+    async def report(self, borrower_token: str, currency: str) -> BureauReport:
+        """The borrower's report; raises BureauUnavailableError, never hangs."""
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    application_id: str
+    decision_id: str
+    borrower_token: str
+    product_code: str
+    outcome: str  # the automatic outcome: approved, declined, referred
+    final_outcome: str  # after review: approved or declined; = outcome when not referred
+    model_version: str
+    policy_version: str
+    inputs: dict[str, Any]
+    policy: dict[str, Any]
+    result: dict[str, Any]
+    decided_at: datetime
+    review: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LoanPosition:
+    """One loan of a borrower on our books, as the exposure view keeps it."""
+
+    loan_id: str
+    borrower_token: str
+    currency: str
+    status: str  # offered, active, closed, written_off, withdrawn
+    principal: Decimal
+    outstanding_principal: Decimal
+    days_past_due: int = 0
+    offer_expires_at: datetime | None = None
+
+
+class UnderwritingStore(Protocol):
+    """Everything one transaction reads and writes; ``emit`` queues an event in it."""
+
+    async def decision(self, application_id: str) -> StoredDecision | None: ...
+
+    async def add_decision(self, decision: StoredDecision) -> bool:
+        """False (and no write) when the application already has a decision."""
+
+    async def record_review(self, application_id: str, final_outcome: str,
+                            review: dict[str, Any]) -> None: ...
+
+    async def park(self, app: Application, as_of: date) -> None:
+        """Keeps an application that waits for documents."""
+
+    async def unpark(self, application_id: str) -> tuple[Application, date] | None: ...
+
+    async def exposure(self, borrower_token: str, currency: str,
+                       now: datetime) -> BorrowerExposure: ...
+
+    async def position(self, loan_id: str) -> LoanPosition | None: ...
+
+    async def save_position(self, position: LoanPosition) -> None: ...
+
+    async def add_referral(self, referral: Referral) -> None: ...
+
+    async def referral(self, referral_id: str, *, for_update: bool = False
+                       ) -> Referral | None: ...
+
+    async def save_referral(self, referral: Referral) -> None: ...
+
+    async def referrals(self, status: str | None, limit: int) -> list[Referral]: ...
+
+    async def emit(self, *events: IntegrationEvent) -> None:
+        """Queues the events, in order, in this transaction's outbox (one insert)."""
+
+
+class StoreTransaction(Protocol):
+    """A store with its own transaction (routes): commit() keeps it, leaving discards it."""
+
+    store: UnderwritingStore
+
+    async def commit(self) -> None: ...
+
+
+StoreFor = Callable[[Any], UnderwritingStore]  # the consumer's session -> a store on it
+Transactions = Callable[[], AbstractAsyncContextManager[StoreTransaction]]
+Clock = Callable[[], datetime]
