@@ -1,1 +1,4 @@
-"""The servicing service. Business calendar and day close, repayments, payoff quotes, statements, due and overdue."""
+"""The servicing service.
+
+Business calendar and day close, repayments, payoff quotes, statements, due and overdue.
+"""

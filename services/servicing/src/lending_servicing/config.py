@@ -1,11 +1,48 @@
-from lending_platform.settings import ServiceSettings
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
+
+from lending_platform.settings import ServiceSettings
+
+FREQUENCIES = ("daily", "weekly", "biweekly", "monthly", "at_maturity")
 
 
 class Settings(ServiceSettings):
-    """Read from SERVICING_* environment variables (e.g. SERVICING_DATABASE_URL, SERVICING_PORT)."""
+    """Read from SERVICING_* environment variables, e.g. SERVICING_DATABASE_URL."""
 
     model_config = SettingsConfigDict(env_prefix="SERVICING_", extra="ignore")
 
     service_name: str = "servicing"
     port: int = 8004
+    calendar_id: str = Field(default="main", pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    # Business date before the first close; unset: today's date (UTC) until then.
+    initial_business_date: date | None = None
+    # Weekdays that are never business days (Monday=0 … Sunday=6). Microloans with daily
+    # plans usually collect every day, so the default has no weekend; holidays are data.
+    weekend_days: list[int] = Field(default_factory=list)
+    # InstallmentDueSoon this many days ahead, by repayment frequency (0: no reminder): a
+    # daily plan needs none, a monthly one a few days' notice.
+    reminder_days: dict[str, int] = Field(default_factory=lambda: {
+        "daily": 0, "weekly": 1, "biweekly": 2, "monthly": 3, "at_maturity": 7})
+    # Arrears tolerance for loans whose contract does not state one.
+    default_tolerance_amount: str | None = None
+    default_tolerance_rate: str | None = None
+    payoff_quote_valid_days: int = Field(default=7, ge=0, le=60)
+
+    @field_validator("weekend_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(d < 0 or d > 6 for d in value) or len(set(value)) >= 7:
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), and not all seven")
+        return value
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _known_frequencies(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = set(value) - set(FREQUENCIES)
+        if unknown or any(v < 0 for v in value.values()):
+            raise ValueError(f"frequencies are {', '.join(FREQUENCIES)}; days must be >= 0")
+        return value

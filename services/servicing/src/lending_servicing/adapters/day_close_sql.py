@@ -1,0 +1,264 @@
+"""The day close as four set-based statements, each finding its rows through a partial
+index, changing them and writing their events to the outbox in the same statement.
+
+No row travels to Python, so a million events cost one round trip per statement and no
+client memory. The events are CloudEvents envelopes built by text concatenation in exactly
+the shape ``lending_events.Envelope.to_bytes()`` writes (a test parses rows written here
+with ``Envelope.from_bytes`` and ``parse_event``); concatenation, not
+``jsonb_build_object``, because building, key-sorting and printing a jsonb value cost
+~25 µs a row here, more than the update and the insert together. Amounts leave as decimal
+strings with the currency's minor digits. The rules are those of ``domain/delinquency.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending_events import topics
+from lending_messaging.outbox import CONTENT_TYPE
+
+
+def _amount(minor: str) -> str:
+    """Non-negative minor units as a decimal string with the currency's minor digits, in
+    integer arithmetic (numeric ``power``/``round`` cost several µs a row at this scale)."""
+    scale = "CAST(CASE e.minor_digits WHEN 2 THEN 100 WHEN 3 THEN 1000 ELSE 10000 END AS bigint)"
+    return (f"CASE e.minor_digits WHEN 0 THEN CAST(({minor}) AS text) ELSE "
+            f"CAST(({minor}) / {scale} AS text) || '.' || "
+            f"lpad(CAST(({minor}) % {scale} AS text), e.minor_digits, '0') END")
+
+
+def _date(column: str) -> str:
+    return f"CAST({column} AS text)"  # ISO: close_day sets DateStyle for its transaction
+
+
+def _event_id(what: str) -> str:
+    """A UUID-formatted id, unique per close run, statement and row: the MD5 of the run's
+    random id with the row's identity. ``gen_random_uuid()`` draws from the kernel's strong
+    random source and costs ~6 µs a row here, a third of the whole statement at a million
+    rows; MD5 costs ~0.5 µs."""
+    return f"CAST(md5(CAST(:run_id AS text) || {what}) AS uuid)::text"
+
+
+def _s(expr: str) -> str:
+    """A JSON string of a value from a closed alphabet (dates, amounts, codes, ids)."""
+    return f"'\"' || {expr} || '\"'"
+
+
+def _n(expr: str) -> str:
+    """A JSON number or boolean."""
+    return f"CAST({expr} AS text)"
+
+
+def _j(expr: str) -> str:
+    """A JSON string of free text, escaped by PostgreSQL."""
+    return f"CAST(to_json({expr}) AS text)"
+
+
+def _object(fields: list[tuple[str, str]]) -> str:
+    """A JSON object by text concatenation: each value is an SQL expression that renders
+    JSON. Several times cheaper than json_build_object at a million rows."""
+    parts = [f"'{'{' if n == 0 else ','}\"{name}\":' || {expr}"
+             for n, (name, expr) in enumerate(fields)]
+    return " || ".join(parts) + " || '}'"
+
+
+def envelope_head(*, source: str, now: str, correlation_id: str, traceparent: str,
+                  day: str) -> str:
+    """The attributes every event of one close shares, as JSON members (no braces)."""
+    return json.dumps({
+        "specversion": "1.0", "source": source, "time": now,
+        "datacontenttype": "application/json", "correlationid": correlation_id,
+        "traceparent": traceparent, "businessdate": day, "schemaversion": 1,
+    }, separators=(",", ":"))[1:-1]
+
+
+def _envelope(event_type: str, data: list[tuple[str, str]]) -> str:
+    """The outbox insert of the rows of CTE ``events`` (which have event_id and loan_id)."""
+    payload = (f"convert_to('{{' || CAST(:head AS text) || "
+               f"',\"type\":\"{event_type}\",\"dataschema\":"
+               f"\"urn:lending:events:schema:{event_type}.v1\",\"id\":\"' || e.event_id || "
+               f"'\",\"subject\":' || {_j('e.loan_id')} || ',\"data\":' || "
+               f"{_object(data)} || '}}', 'UTF8')")
+    headers = f"""jsonb_build_object('content-type', '{CONTENT_TYPE}', 'ce_id', e.event_id,
+        'ce_type', '{event_type}', 'traceparent', CAST(:traceparent AS text))"""
+    return (f"INSERT INTO outbox (topic, key, event_id, event_type, payload, headers) "
+            f"SELECT '{topics.SERVICING}', e.loan_id, e.event_id, '{event_type}', "
+            f"{payload}, {headers} FROM events e ORDER BY e.loan_id")
+
+
+# 1. Installments that became missed: open, past effective due + grace, unpaid above
+#    tolerance (payments settle oldest first, so unpaid = min(total, cumulative - paid)).
+#    Per loan, the oldest newly missed effective due date goes to the temporary table
+#    missed_today, for step 2 to fold into the loan in its one update of the loan row.
+MISSED = text(f"""
+WITH missed AS (
+  UPDATE installments AS i SET state = 'missed', missed_on = :day
+    FROM loans AS l
+   WHERE i.state = 'open' AND i.overdue_from <= :day
+     AND l.loan_id = i.loan_id AND l.status = 'active'
+     AND LEAST(i.total, i.cumulative_due - l.paid_to_schedule) > i.tolerance
+  RETURNING i.loan_id, i.number, i.due_date, i.effective_due, i.total, i.cumulative_due,
+            LEAST(i.total, i.cumulative_due - l.paid_to_schedule) AS unpaid,
+            l.currency, l.minor_digits
+), events AS MATERIALIZED (
+  SELECT m.*, {_event_id("m.loan_id || ':' || m.number")} AS event_id FROM missed AS m
+), written AS (
+  {_envelope("PaymentMissed", [
+      ("loan_id", _j("e.loan_id")), ("installment_number", _n("e.number")),
+      ("due_date", _s(_date("e.due_date"))), ("as_of", _s("CAST(:day_text AS text)")),
+      ("currency", _s("e.currency")), ("amount_due", _s(_amount("e.total"))),
+      ("amount_paid", _s(_amount("e.total - e.unpaid"))),
+      ("amount_overdue", _s(_amount("e.unpaid"))),
+      ("days_past_due", _n("CAST(:day AS date) - e.effective_due"))])}
+  RETURNING 1
+), per_loan AS (
+  INSERT INTO missed_today (loan_id, since, cumulative)
+  SELECT loan_id, min(effective_due), max(cumulative_due) FROM missed GROUP BY loan_id
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM per_loan)
+""")
+
+MISSED_TODAY = text(
+    "CREATE TEMPORARY TABLE missed_today (loan_id text PRIMARY KEY, since date NOT NULL, "
+    "cumulative bigint NOT NULL) ON COMMIT DROP")
+
+# 2. Loans whose bucket as of the day differs from the one last published: delinquent
+#    loans crossing a boundary, newly delinquent ones and cured ones (back to current).
+#    One update per loan row: today's misses folded in, the bucket by width_bucket over
+#    the bucket table's lower bounds (passed as arrays: no join per loan).
+BUCKETS = text(f"""
+WITH watched AS (
+  SELECT l.loan_id, l.bucket AS previous, l.currency, l.minor_digits,
+         l.outstanding_principal, l.paid_to_schedule,
+         LEAST(l.delinquent_since, m.since) AS since,
+         GREATEST(l.missed_cumulative_due, m.cumulative) AS cumulative,
+         m.loan_id IS NOT NULL AS newly_missed
+    FROM loans AS l LEFT JOIN missed_today AS m ON m.loan_id = l.loan_id
+   WHERE l.status = 'active' AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
+  UNION ALL
+  SELECT l.loan_id, l.bucket, l.currency, l.minor_digits, l.outstanding_principal,
+         l.paid_to_schedule, m.since, m.cumulative, true
+    FROM missed_today AS m JOIN loans AS l ON l.loan_id = m.loan_id
+   WHERE l.delinquent_since IS NULL AND l.bucket = 'current'
+), rated AS (
+  SELECT w.*, COALESCE(CAST(:day AS date) - w.since, 0) AS dpd,
+         CASE WHEN w.since IS NULL THEN 0
+              ELSE GREATEST(w.cumulative - w.paid_to_schedule, 0) END AS overdue
+    FROM watched AS w
+), moved AS (
+  SELECT r.*, (CAST(:codes AS text[]))[width_bucket(r.dpd, CAST(:lower_bounds AS int[]))]
+              AS bucket
+    FROM rated AS r
+), changed AS (
+  UPDATE loans AS l
+     SET delinquent_since = m.since, missed_cumulative_due = m.cumulative,
+         bucket = m.bucket,
+         bucket_dpd = CASE WHEN m.bucket <> m.previous THEN m.dpd ELSE l.bucket_dpd END,
+         bucket_as_of = CASE WHEN m.bucket <> m.previous THEN :day ELSE l.bucket_as_of END
+    FROM moved AS m
+   WHERE l.loan_id = m.loan_id AND (m.bucket <> m.previous OR m.newly_missed)
+  RETURNING m.*
+), events AS MATERIALIZED (
+  SELECT c.*, {_event_id("c.loan_id")} AS event_id FROM changed AS c
+   WHERE c.bucket <> c.previous
+)
+{_envelope("DelinquencyChanged", [
+    ("loan_id", _j("e.loan_id")), ("as_of", _s("CAST(:day_text AS text)")),
+    ("previous_bucket", _j("e.previous")), ("bucket", _j("e.bucket")),
+    ("days_past_due", _n("e.dpd")), ("currency", _s("e.currency")),
+    ("overdue_amount", _s(_amount("e.overdue"))),
+    ("outstanding_principal", _s(_amount("e.outstanding_principal")))])}
+""")
+
+BUCKET_BOUNDS = text("SELECT code, min_dpd FROM delinquency_buckets ORDER BY min_dpd")
+
+# 3. Reminders: open installments whose window (due date minus the frequency's reminder
+#    days) has opened and that are not yet due, once each.
+DUE_SOON = text(f"""
+WITH due AS (
+  UPDATE installments AS i SET reminded_on = :day
+    FROM loans AS l
+   WHERE i.state = 'open' AND i.reminded_on IS NULL AND i.remind_from IS NOT NULL
+     AND i.remind_from <= :day AND i.due_date > :day
+     AND l.loan_id = i.loan_id AND l.status = 'active'
+  RETURNING i.loan_id, i.number, i.due_date,
+            LEAST(i.total, i.cumulative_due - l.paid_to_schedule) AS unpaid,
+            l.currency, l.minor_digits
+), events AS MATERIALIZED (
+  SELECT d.*, {_event_id("d.loan_id || ':' || d.number")} AS event_id FROM due AS d
+)
+{_envelope("InstallmentDueSoon", [
+    ("loan_id", _j("e.loan_id")), ("installment_number", _n("e.number")),
+    ("due_date", _s(_date("e.due_date"))), ("currency", _s("e.currency")),
+    ("amount_due", _s(_amount("e.unpaid"))),
+    ("days_until_due", _n("e.due_date - CAST(:day AS date)"))])}
+""")
+
+# 4. Loans whose final due date has passed, once each.
+MATURED = text(f"""
+WITH matured AS (
+  UPDATE loans AS l SET matured_on = :day
+   WHERE l.status = 'active' AND l.matured_on IS NULL AND l.maturity_date < :day
+  RETURNING l.loan_id, l.maturity_date, l.currency, l.minor_digits,
+            l.outstanding_principal AS p, l.outstanding_interest AS i,
+            l.outstanding_fees AS f, l.outstanding_penalties AS n,
+            (l.paid_to_schedule >= l.schedule_total AND l.outstanding_principal
+             + l.outstanding_interest + l.outstanding_fees + l.outstanding_penalties = 0)
+            AS fully_repaid
+), events AS MATERIALIZED (
+  SELECT m.*, {_event_id("m.loan_id")} AS event_id FROM matured AS m
+)
+{_envelope("LoanMatured", [
+    ("loan_id", _j("e.loan_id")), ("maturity_date", _s(_date("e.maturity_date"))),
+    ("as_of", _s("CAST(:day_text AS text)")), ("currency", _s("e.currency")),
+    ("outstanding", _object([
+        ("principal", _s(_amount("e.p"))), ("interest", _s(_amount("e.i"))),
+        ("fees", _s(_amount("e.f"))), ("penalties", _s(_amount("e.n"))),
+        ("total", _s(_amount("e.p + e.i + e.f + e.n")))])),
+    ("fully_repaid", _n("e.fully_repaid"))])}
+""")
+
+
+@dataclass(frozen=True)
+class DayCloseCounts:
+    payments_missed: int = 0
+    delinquency_changes: int = 0
+    reminders: int = 0
+    matured: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"payments_missed": self.payments_missed,
+                "delinquency_changes": self.delinquency_changes,
+                "reminders": self.reminders, "matured": self.matured}
+
+
+async def close_day(session: AsyncSession, day: date, *, source: str, now: datetime,
+                    correlation_id: str, traceparent: str) -> DayCloseCounts:
+    """Runs the four statements for ``day`` in the caller's transaction."""
+    run = uuid.uuid4().hex
+    params: dict[str, object] = {
+        "day": day, "day_text": day.isoformat(), "traceparent": traceparent,
+        "head": envelope_head(source=source, now=now.isoformat(),
+                              correlation_id=correlation_id, traceparent=traceparent,
+                              day=day.isoformat())}
+    # Sorting a million events by loan must not spill to disk; local to this transaction.
+    await session.execute(text("SET LOCAL work_mem = '256MB'"))
+    await session.execute(text("SET LOCAL DateStyle = 'ISO, YMD'"))
+    await session.execute(MISSED_TODAY)
+    missed = (await session.execute(MISSED, {**params, "run_id": f"{run}:missed:"})).one()[0]
+    await session.execute(text("ANALYZE missed_today"))
+    bounds = (await session.execute(BUCKET_BOUNDS)).all()
+    params.update(codes=[b.code for b in bounds], lower_bounds=[b.min_dpd for b in bounds])
+    counts = []
+    for step, statement in (("bucket", BUCKETS), ("due", DUE_SOON), ("matured", MATURED)):
+        result = await session.execute(statement, {**params, "run_id": f"{run}:{step}:"})
+        counts.append(int(result.rowcount))  # type: ignore[attr-defined]
+    changed, reminders, matured = counts
+    return DayCloseCounts(int(missed), int(changed), int(reminders), int(matured))

@@ -1,0 +1,141 @@
+"""Writes of the loan projection: one loan per call, in the consumer's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending_servicing.adapters.orm import activity, installments, loans, payments
+from lending_servicing.domain.schedule import TrackedInstallment
+
+# Re-derives every installment's state of one loan from what is paid toward the schedule
+# (oldest first): settled when covered; a missed one stays missed while its unpaid part is
+# above tolerance, else it reopens (the next close may miss it again); void rows stay void.
+_RESTATE = text("""
+UPDATE installments AS i SET state = s.new_state
+  FROM (SELECT number,
+               CASE WHEN cumulative_due <= :paid THEN 'settled'
+                    WHEN state = 'missed' AND LEAST(total, cumulative_due - :paid) > tolerance
+                         THEN 'missed'
+                    ELSE 'open' END AS new_state
+          FROM installments WHERE loan_id = :loan_id AND state <> 'void') AS s
+ WHERE i.loan_id = :loan_id AND i.number = s.number AND i.state <> s.new_state
+""")
+
+_REDERIVE_DELINQUENCY = text("""
+UPDATE loans SET
+  delinquent_since = (SELECT min(effective_due) FROM installments
+                       WHERE loan_id = :loan_id AND state = 'missed'),
+  missed_cumulative_due = (SELECT max(cumulative_due) FROM installments
+                            WHERE loan_id = :loan_id AND state = 'missed')
+ WHERE loan_id = :loan_id
+""")
+
+
+async def add_loan(session: AsyncSession, row: dict[str, Any],
+                   schedule: Sequence[TrackedInstallment]) -> bool:
+    inserted = await session.execute(
+        insert(loans).values(**row).on_conflict_do_nothing().returning(loans.c.loan_id))
+    if inserted.first() is None:
+        return False
+    await _insert_schedule(session, row["loan_id"], schedule)
+    return True
+
+
+async def _insert_schedule(session: AsyncSession, loan_id: str,
+                           schedule: Sequence[TrackedInstallment]) -> None:
+    await session.execute(insert(installments), [
+        {"loan_id": loan_id, **{k: v for k, v in asdict(item).items()}} for item in schedule])
+
+
+async def replace_schedule(session: AsyncSession, loan_id: str, values: dict[str, Any],
+                           schedule: Sequence[TrackedInstallment]) -> None:
+    """A restructure: the new schedule replaces the old one, and counts from zero paid."""
+    await session.execute(delete(installments).where(installments.c.loan_id == loan_id))
+    await _insert_schedule(session, loan_id, schedule)
+    await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(
+        **values, paid_to_schedule=0, delinquent_since=None, missed_cumulative_due=None,
+        matured_on=None))
+
+
+async def get_loan_row(session: AsyncSession, loan_id: str, *,
+                       for_update: bool = False) -> Any | None:
+    query = select(loans).where(loans.c.loan_id == loan_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def update_loan(session: AsyncSession, loan_id: str, **values: Any) -> None:
+    await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(**values))
+
+
+async def restate(session: AsyncSession, loan_id: str, paid_to_schedule: int) -> None:
+    params = {"loan_id": loan_id, "paid": paid_to_schedule}
+    await session.execute(_RESTATE, params)
+    await session.execute(_REDERIVE_DELINQUENCY, params)
+
+
+async def void_open_installments(session: AsyncSession, loan_id: str) -> None:
+    await session.execute(update(installments).where(
+        installments.c.loan_id == loan_id, installments.c.state.in_(("open", "missed"))
+    ).values(state="void"))
+
+
+async def get_payment(session: AsyncSession, payment_id: str, *,
+                      for_update: bool = False) -> Any | None:
+    query = select(payments).where(payments.c.payment_id == payment_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).first()
+
+
+async def upsert_applied_payment(session: AsyncSession, values: dict[str, Any]) -> None:
+    """The ledger applied a payment: ours (known by id) or one it learned elsewhere."""
+    stmt = insert(payments).values(**values)
+    await session.execute(stmt.on_conflict_do_update(
+        index_elements=[payments.c.payment_id],
+        set_={"status": stmt.excluded.status, "to_schedule": stmt.excluded.to_schedule}))
+
+
+async def set_payment_status(session: AsyncSession, payment_id: str, status: str) -> None:
+    await session.execute(
+        update(payments).where(payments.c.payment_id == payment_id).values(status=status))
+
+
+async def add_activity(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(insert(activity).values(**values).on_conflict_do_nothing())
+
+
+async def installments_of(session: AsyncSession, loan_id: str) -> list[Any]:
+    return list(await session.execute(
+        select(installments).where(installments.c.loan_id == loan_id)
+        .order_by(installments.c.number)))
+
+
+async def activity_of(session: AsyncSession, loan_id: str, since: date | None,
+                      until: date) -> list[Any]:
+    conditions = [activity.c.loan_id == loan_id, activity.c.on_date <= until]
+    if since is not None:
+        conditions.append(activity.c.on_date >= since)
+    return list(await session.execute(
+        select(activity).where(and_(*conditions)).order_by(activity.c.on_date, activity.c.id)))
+
+
+async def principal_before(session: AsyncSession, loan_id: str, day: date) -> int | None:
+    """The outstanding principal after the last movement before ``day``."""
+    return await session.scalar(
+        select(activity.c.principal_after).where(
+            activity.c.loan_id == loan_id, activity.c.on_date < day,
+            activity.c.principal_after.is_not(None))
+        .order_by(activity.c.on_date.desc(), activity.c.id.desc()).limit(1))
+
+
+async def count_loans(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(loans)) or 0)

@@ -1,0 +1,37 @@
+"""What the servicing verbs need, wired once by bootstrap.py (tests pass their own clock)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+SOURCE = "/lending/servicing"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ServicingPolicy:
+    """The settings the handlers read, as plain values."""
+
+    calendar_id: str = "main"
+    initial_business_date: date | None = None
+    weekend_days: tuple[int, ...] = ()
+    reminder_days: dict[str, int] = field(default_factory=dict)
+    default_tolerance_amount: Decimal | None = None
+    default_tolerance_rate: Decimal | None = None
+    payoff_quote_valid_days: int = 7
+
+
+@dataclass
+class ServicingContext:
+    sessions: async_sessionmaker[AsyncSession]
+    policy: ServicingPolicy = field(default_factory=ServicingPolicy)
+    clock: Clock = utc_now

@@ -1,0 +1,161 @@
+"""The reads: a loan with its schedule and standing, a payoff quote, a statement."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending_servicing.adapters import calendar_repository as calendars
+from lending_servicing.adapters import projection
+from lending_servicing.adapters.orm import payoff_quotes
+from lending_servicing.domain.errors import InvalidPaymentError, LoanNotFoundError
+from lending_servicing.domain.payoff import LoanBalances, Payoff, payoff_on
+from lending_servicing.domain.schedule import (
+    InstallmentStanding,
+    InstallmentStatus,
+    ScheduledInstallment,
+    TrackedInstallment,
+    days_past_due,
+    standing,
+)
+from lending_servicing.service_layer.context import ServicingContext
+
+TRACKED_FIELDS = tuple(TrackedInstallment.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class LoanView:
+    loan: Any
+    business_date: date
+    as_of: date  # the last closed business date (the day before the first close: yesterday)
+    installments: list[InstallmentStanding]
+    days_past_due: int
+    overdue: int
+
+    @property
+    def next_due(self) -> InstallmentStanding | None:
+        return next((s for s in self.installments if s.unpaid > 0), None)
+
+
+async def _calendar_dates(ctx: ServicingContext, session: AsyncSession) -> tuple[date, date]:
+    last = await calendars.last_closed(session, ctx.policy.calendar_id)
+    if last is not None:
+        return last
+    today = ctx.policy.initial_business_date or ctx.clock().date()
+    return today - timedelta(days=1), today
+
+
+async def _loan(session: AsyncSession, loan_id: str, partner_id: str | None) -> Any:
+    loan = await projection.get_loan_row(session, loan_id)
+    if loan is None or (partner_id is not None and loan.partner_id != partner_id):
+        raise LoanNotFoundError(loan_id)
+    return loan
+
+
+def _tracked(rows: list[Any]) -> list[TrackedInstallment]:
+    return [TrackedInstallment(**{f: getattr(r, f) for f in TRACKED_FIELDS}) for r in rows]
+
+
+async def loan_view(ctx: ServicingContext, loan_id: str, partner_id: str | None) -> LoanView:
+    """``partner_id``: the calling partner may see its own loans only; None for operators."""
+    async with ctx.sessions() as session:
+        loan = await _loan(session, loan_id, partner_id)
+        as_of, business_date = await _calendar_dates(ctx, session)
+        rows = _tracked(await projection.installments_of(session, loan_id))
+    standings = standing(rows, loan.paid_to_schedule, as_of)
+    overdue = sum(s.unpaid for s in standings if s.status is InstallmentStatus.MISSED)
+    return LoanView(loan, business_date, as_of, standings, days_past_due(standings, as_of),
+                    overdue)
+
+
+@dataclass(frozen=True)
+class PayoffQuoteView:
+    quote_id: str
+    loan: Any
+    as_of: date
+    valid_until: date
+    payoff: Payoff
+
+
+def balances(loan: Any) -> LoanBalances:
+    terms = loan.terms
+    cur = loan.currency
+    scale = Decimal(10) ** loan.minor_digits
+    schedule = [ScheduledInstallment(
+        int(i["number"]), date.fromisoformat(i["due_date"]),
+        int(Decimal(i["principal"]) * scale), int(Decimal(i["interest"]) * scale),
+        int(Decimal(i["fees"]) * scale)) for i in terms["schedule"]]
+    assert cur == terms["currency"]
+    return LoanBalances(
+        principal=loan.principal, annual_rate=Decimal(terms["annual_rate"]),
+        day_count=terms["day_count"], rounding=terms["rounding"],
+        flat_interest=terms["interest_method"] == "flat", start_date=loan.start_date,
+        schedule=schedule, principal_paid=loan.paid_principal,
+        interest_paid=loan.paid_interest, fees_paid=loan.paid_fees,
+        fees_charged=loan.fees_charged, penalties_outstanding=loan.outstanding_penalties)
+
+
+async def payoff_quote(ctx: ServicingContext, loan_id: str, partner_id: str | None,
+                       as_of: date | None) -> PayoffQuoteView:
+    """What settles the loan if paid with a value date up to ``valid_until``: computed as of
+    that last day, so paying earlier leaves a small credit the ledger returns as
+    overpayment, never a shortfall."""
+    async with ctx.sessions() as session:
+        loan = await _loan(session, loan_id, partner_id)
+        _, business_date = await _calendar_dates(ctx, session)
+        as_of = as_of or business_date
+        if as_of < business_date:
+            raise InvalidPaymentError("query.as_of",
+                                      f"is before the current business date {business_date}")
+        if loan.status not in ("booked", "active"):
+            raise InvalidPaymentError("loan", f"the loan is {loan.status}")
+        valid_until = as_of + timedelta(days=ctx.policy.payoff_quote_valid_days)
+        settle_on = max(valid_until, loan.start_date)
+        quote = payoff_on(balances(loan), settle_on)
+        key = f"{loan_id}|{as_of}|{valid_until}|{quote.total}|{loan.paid_to_schedule}"
+        quote_id = "pq-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+        await session.execute(insert(payoff_quotes).values(
+            quote_id=quote_id, loan_id=loan_id, as_of=as_of, valid_until=valid_until,
+            currency=loan.currency, principal=quote.principal, interest=quote.interest,
+            fees=quote.fees, penalties=quote.penalties, total=quote.total,
+        ).on_conflict_do_nothing())
+        await session.commit()
+    return PayoffQuoteView(quote_id, loan, as_of, valid_until, quote)
+
+
+@dataclass(frozen=True)
+class Statement:
+    view: LoanView
+    period_from: date
+    period_to: date
+    opening_principal: int
+    closing_principal: int
+    lines: list[Any]
+    installments_due: list[InstallmentStanding]
+    paid_in_period: int
+
+
+async def statement(ctx: ServicingContext, loan_id: str, partner_id: str | None,
+                    period_from: date | None, period_to: date | None) -> Statement:
+    view = await loan_view(ctx, loan_id, partner_id)
+    start = period_from or view.loan.start_date
+    end = period_to or view.as_of
+    if end < start:
+        raise InvalidPaymentError("query.to", "is before `from`")
+    async with ctx.sessions() as session:
+        lines = await projection.activity_of(session, loan_id, start, end)
+        opening = await projection.principal_before(session, loan_id, start) or 0
+    closing = opening
+    for line in lines:
+        if line.principal_after is not None:
+            closing = line.principal_after
+    paid = sum(line.amount for line in lines if line.kind == "payment") - sum(
+        line.amount for line in lines if line.kind == "reversal")
+    due = [s for s in view.installments if start <= s.row.due_date <= end]
+    return Statement(view, start, end, opening, closing, lines, due, paid)

@@ -1,0 +1,110 @@
+"""`loanctl cob run --as-of DATE`: the close of business, up to a date.
+
+It calls servicing's service layer directly against servicing's database (as `loanctl
+partners` does with intake's), after applying servicing's migrations: an operator with
+database access needs no API key, and the close works whether or not the service runs.
+The events it writes wait in servicing's outbox; the service's relay publishes them once
+it runs. It is safe beside the REST endpoint (`POST /v1/admin/business-day/close`): both
+take the same PostgreSQL lock, and a day already closed is never closed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+app = typer.Typer(help="Close business days (servicing's calendar).", no_args_is_help=True)
+T = TypeVar("T")
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
+
+
+def _run_against_servicing(action: Callable[[Any], Awaitable[T]]) -> T:
+    # Imported here: only this command needs the servicing package and its settings.
+    import lending_servicing
+    from lending_platform.database import create_engine, session_factory, upgrade_to_head
+    from lending_servicing.bootstrap import policy_of
+    from lending_servicing.config import Settings
+    from lending_servicing.service_layer.context import ServicingContext
+
+    settings = Settings()
+    upgrade_to_head(Path(lending_servicing.__file__).parent / "migrations",
+                    settings.database_url)
+
+    async def main() -> T:
+        engine = create_engine(settings.database_url, pool_size=1)
+        try:
+            return await action(ServicingContext(session_factory(engine), policy_of(settings)))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2025-01-31") from None
+
+
+@app.command()
+def run(
+    as_of: Annotated[str, typer.Option("--as-of", help="Close every business day up to and "
+                                       "including this date (YYYY-MM-DD)")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Close each business day after the last closed one, in order, up to --as-of."""
+    from lending_servicing.domain.errors import CalendarError
+    from lending_servicing.service_layer.day_close import close_business_days
+
+    up_to = _parse_date(as_of)
+    try:
+        result = _run_against_servicing(lambda ctx: close_business_days(ctx, up_to))
+    except CalendarError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    days = [{"business_date": d.business_date.isoformat(),
+             "next_business_date": d.next_business_date.isoformat(),
+             "seconds": round(d.seconds, 3), **d.counts.as_dict()} for d in result.closed]
+    business_date = result.business_date.isoformat() if result.business_date else None
+    if as_json:
+        typer.echo(json.dumps({"requested": up_to.isoformat(), "closed": days,
+                               "business_date": business_date}))
+        return
+    if not days:
+        typer.echo(f"nothing to close: business days up to {up_to} are closed already "
+                   f"(business date {business_date})")
+        return
+    for d in days:
+        typer.echo(f"closed {d['business_date']} in {d['seconds']}s: "
+                   f"{d['payments_missed']} missed, {d['delinquency_changes']} delinquency "
+                   f"changes, {d['reminders']} reminders, {d['matured']} matured")
+    typer.echo(f"business date is now {business_date}")
+
+
+@app.command()
+def status(as_json: JsonFlag = False) -> None:
+    """The last closed business day and the current business date."""
+    from lending_servicing.service_layer.day_close import current_business_date
+    from lending_servicing.service_layer.holidays import calendar_state
+
+    async def read(ctx: Any) -> tuple[date | None, list[date], date]:
+        last, holidays = await calendar_state(ctx)
+        return last, holidays, await current_business_date(ctx)
+
+    last, holidays, current = _run_against_servicing(read)
+    payload = {"last_closed": last.isoformat() if last else None,
+               "business_date": current.isoformat(),
+               "holidays": [h.isoformat() for h in holidays],
+               "at": datetime.now().astimezone().isoformat(timespec="seconds")}
+    if as_json:
+        typer.echo(json.dumps(payload))
+        return
+    for key, value in payload.items():
+        typer.echo(f"{key}: {value}")

@@ -1,0 +1,53 @@
+"""`loanctl cob run` against a real servicing database: closes each missing business day in
+order, once, and says so."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner
+
+from loanctl.main import app
+
+pytestmark = pytest.mark.integration
+
+
+async def closed_days(url: str) -> list[tuple[str, str]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text(
+                "SELECT business_date, convert_from(o.payload, 'UTF8')::jsonb->>'type' "
+                "FROM business_days b JOIN outbox o "
+                "ON o.key = b.business_date::text ORDER BY business_date"))
+            return [(str(r[0]), r[1]) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+def test_cob_run_closes_each_missing_day_once(database_url: str) -> None:
+    cli = CliRunner()
+    env = {"SERVICING_DATABASE_URL": database_url,
+           "SERVICING_INITIAL_BUSINESS_DATE": "2025-03-01"}
+    first = cli.invoke(app, ["cob", "run", "--as-of", "2025-03-01", "--json"], env=env)
+    assert first.exit_code == 0, first.output
+    assert [d["business_date"] for d in json.loads(first.output)["closed"]] == ["2025-03-01"]
+    more = cli.invoke(app, ["cob", "run", "--as-of", "2025-03-04"], env=env)
+    assert more.exit_code == 0, more.output
+    assert "closed 2025-03-04" in more.output and "business date is now 2025-03-05" in more.output
+    again = cli.invoke(app, ["cob", "run", "--as-of", "2025-03-04"], env=env)
+    assert again.exit_code == 0 and "nothing to close" in again.output
+    assert asyncio.run(closed_days(database_url)) == [
+        (f"2025-03-0{n}", "BusinessDayClosed") for n in range(1, 5)]
+    status = cli.invoke(app, ["cob", "status", "--json"], env=env)
+    assert json.loads(status.output)["business_date"] == "2025-03-05"
+
+
+def test_cob_run_refuses_a_date_that_is_not_a_date(database_url: str) -> None:
+    result = CliRunner().invoke(app, ["cob", "run", "--as-of", "31/03/2025"],
+                                env={"SERVICING_DATABASE_URL": database_url})
+    assert result.exit_code == 2 and "is not a date" in result.output
