@@ -41,6 +41,7 @@ from lending_messaging import (
 from lending_messaging.outbox import wire_headers
 
 WRITERS, PER_TX, LOANS = 2, 100, 5000
+WARMUP = 200  # events through the whole path before timing starts, in both paths
 
 
 def envelopes(n: int) -> list[Envelope]:
@@ -73,10 +74,9 @@ def reliable_consumer(db_url: str, bootstrap: str, topic: str, n: int, ready: An
                                 async_sessionmaker(engine), None, batch_handler=count,
                                 max_records=max_records)
         task = asyncio.create_task(runner.run())
-        while not runner.assignment():
-            await asyncio.sleep(0.02)
-        ready.set()
         while runner.stats.handled < n and not task.done():
+            if runner.stats.handled >= WARMUP:
+                ready.set()
             await asyncio.sleep(0.01)
         runner.stop()
         await task
@@ -95,11 +95,10 @@ def raw_consumer(bootstrap: str, topic: str, n: int, ready: Any, out: str,
                                     fetch_max_wait_ms=100,
                                     max_partition_fetch_bytes=4 * 1024 * 1024)
         await consumer.start()
-        while not consumer.assignment():
-            await asyncio.sleep(0.02)
-        ready.set()
         got: dict[str, float] = {}
         while len(got) < n:
+            if len(got) >= WARMUP:
+                ready.set()
             batches = await consumer.getmany(timeout_ms=200, max_records=max_records)
             now = time.time()
             for records in batches.values():
@@ -114,13 +113,18 @@ def raw_consumer(bootstrap: str, topic: str, n: int, ready: Any, out: str,
 
 
 def spawn(target: Any, *args: Any) -> tuple[Any, Any]:
+    """Starts a consumer process; its ``ready`` event is set once it has handled the warm-up
+    events, so group joins and first fetches happen before the clock starts."""
     ctx = mp.get_context("spawn")
     ready = ctx.Event()
     proc = ctx.Process(target=target, args=(*args[:-2], ready, *args[-2:]))
     proc.start()
-    if not ready.wait(60):
-        raise RuntimeError("consumer did not join its group")
     return proc, ready
+
+
+async def warmed_up(ready: Any) -> None:
+    if not await asyncio.get_running_loop().run_in_executor(None, ready.wait, 120):
+        raise RuntimeError("the consumer did not handle the warm-up events")
 
 
 def summarise(sent: dict[str, float], handled: dict[str, float], first: float) -> dict[str, float]:
@@ -140,16 +144,19 @@ async def reliable_run(db_urls: tuple[str, str], bootstrap: str, topic: str, n: 
     """Producer service database and consumer service database, as in production."""
     db_url, consumer_db_url = db_urls
     engine = create_async_engine(db_url, pool_size=WRITERS + 2)
-    events = envelopes(n)
+    warmup, events = envelopes(WARMUP), envelopes(n)
     out = tmp / f"reliable-{topic}.json"
-    proc, _ = spawn(reliable_consumer, consumer_db_url, bootstrap, topic, n, str(out),
-                    args.max_records)
+    proc, ready = spawn(reliable_consumer, consumer_db_url, bootstrap, topic, WARMUP + n,
+                        str(out), args.max_records)
     publisher = KafkaEventPublisher(bootstrap, linger_ms=args.linger_ms,
                                     max_batch_size=args.max_batch_size)
     await publisher.start()
     relay = OutboxRelay(engine, publisher, batch_size=args.relay_batch, poll_interval=0.005)
     relay_task = asyncio.create_task(relay.run())
     committed: dict[str, float] = {}
+    async with engine.begin() as conn:
+        await add_many_to_outbox(conn, warmup, topic)
+    await warmed_up(ready)
 
     async def writer(mine: list[Envelope]) -> None:
         for i in range(0, len(mine), PER_TX):
@@ -162,7 +169,7 @@ async def reliable_run(db_urls: tuple[str, str], bootstrap: str, topic: str, n: 
     first = time.time()
     await asyncio.gather(*(writer(events[w::WRITERS]) for w in range(WRITERS)))
     written = time.time() - first
-    while relay.published < n:
+    while relay.published < WARMUP + n:
         await asyncio.sleep(0.005)
     relayed = time.time() - first
     await asyncio.get_running_loop().run_in_executor(None, proc.join, 300)
@@ -176,13 +183,19 @@ async def reliable_run(db_urls: tuple[str, str], bootstrap: str, topic: str, n: 
 
 
 async def raw_run(bootstrap: str, topic: str, n: int, args: Any, tmp: Path) -> dict[str, float]:
-    events = envelopes(n)
+    warmup, events = envelopes(WARMUP), envelopes(n)
     out = tmp / f"raw-{topic}.json"
-    proc, _ = spawn(raw_consumer, bootstrap, topic, n, str(out), args.max_records)
+    proc, ready = spawn(raw_consumer, bootstrap, topic, WARMUP + n, str(out), args.max_records)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
                                 enable_idempotence=True, linger_ms=args.linger_ms,
                                 max_batch_size=args.max_batch_size)
     await producer.start()
+    await asyncio.gather(*[
+        await producer.send(topic, e.to_bytes(), key=e.subject.encode(),
+                            headers=[(k, v.encode()) for k, v in wire_headers(e).items()])
+        for e in warmup
+    ])
+    await warmed_up(ready)
     sent: dict[str, float] = {}
     first = time.time()
     for i in range(0, n, args.relay_batch):
