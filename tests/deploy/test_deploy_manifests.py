@@ -20,7 +20,12 @@ pytestmark = pytest.mark.timeout(900)
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.utils.latest_version())
 SERVICES = ("intake", "underwriting", "ledger", "servicing", "collections")
 # Declared external endpoints: service -> HTTPS ports it may reach on the public internet.
-EXTERNAL_EGRESS = {"intake": {443}}  # partner webhooks
+EXTERNAL_EGRESS = {
+    "intake": {443},  # partner webhooks
+    "underwriting": {443},  # the credit bureau
+    "ledger": {443},  # the payout provider
+    "collections": {443},  # the SMS gateway
+}
 CUSTOM_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "monitoring.coreos.com", "keda.sh")
 
 

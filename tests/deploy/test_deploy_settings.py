@@ -22,6 +22,20 @@ DEFAULTED = {
                            "the consumer group and the default database",
     ("intake", "product_catalogue"): "the catalogue ships inside the intake package; mount "
                                      "a file and set INTAKE_PRODUCT_CATALOGUE to override",
+    ("underwriting", "policy_path"): "None = the policy.toml packaged with underwriting; mount a "
+                                     "file and set UNDERWRITING_POLICY_PATH to override",
+    ("underwriting", "model_dir"): "None = the scorecard packaged with underwriting (models/"
+                                   "default); mount one and set UNDERWRITING_MODEL_DIR",
+    ("servicing", "initial_business_date"): "None = today (UTC) until the first day close; an "
+                                            "environment variable cannot say None",
+    ("servicing", "default_tolerance_amount"): "None = only the contract's own arrears "
+                                               "tolerance; an environment variable cannot say None",
+    ("servicing", "default_tolerance_rate"): "None = only the contract's own arrears "
+                                             "tolerance; an environment variable cannot say None",
+    ("collections", "strategies_file"): "the strategies ship inside the collections package; "
+                                        "mount a file and set COLLECTIONS_STRATEGIES_FILE",
+    ("collections", "classification_file"): "the classification rules ship inside the package; "
+                                            "mount a file and set COLLECTIONS_CLASSIFICATION_FILE",
 }
 
 

@@ -1,1 +1,4 @@
-"""The collections service. Early warning, collection cases and strategies, promises to pay, classification."""
+"""The collections service.
+
+Early warning, collection cases and strategies, promises to pay, classification.
+"""

@@ -1,5 +1,4 @@
-from lending_platform.serve import serve
-
 from lending_collections.config import Settings
+from lending_platform.serve import serve
 
 serve("lending_collections.entrypoints.app:create_app", Settings())

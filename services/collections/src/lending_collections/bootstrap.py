@@ -1,16 +1,39 @@
 """The composition root: the one place where the collections service's ports are wired."""
 
+from __future__ import annotations
+
+from lending_collections.adapters.policy_files import load_classification, load_strategies
+from lending_collections.adapters.sms_gateway import HttpSmsGateway
+from lending_collections.config import Settings
+from lending_collections.service_layer.context import (
+    Clock,
+    CollectionsContext,
+    CollectionsPolicy,
+    utc_now,
+)
+from lending_collections.service_layer.delivery import MessageDelivery
+from lending_collections.service_layer.handlers import build_handlers
+from lending_collections.service_layer.ports import Notifier
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
 from lending_platform.wiring import standard_runtime
 
-from lending_collections.service_layer.handlers import HANDLERS
-
-REACTS_TO = ("servicing", "ledger",)
+REACTS_TO = ("servicing", "ledger")
 
 
-def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = None) -> Runtime:
-    return standard_runtime(
-        settings, reacts_to=REACTS_TO, handlers=HANDLERS, publisher=publisher
-    )
+def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = None,
+              notifier: Notifier | None = None, clock: Clock = utc_now) -> Runtime:
+    assert isinstance(settings, Settings)
+    policy = CollectionsPolicy(
+        book=load_strategies(settings.strategies_file),
+        rules=load_classification(settings.classification_file),
+        clock=clock, batch_size=settings.strategy_batch_size)
+    runtime = standard_runtime(
+        settings, reacts_to=REACTS_TO, handlers=build_handlers(policy), publisher=publisher)
+    runtime.ports["collections"] = CollectionsContext(runtime.sessions, policy)
+    notifier = notifier or HttpSmsGateway(settings.sms_gateway_url,
+                                          settings.sms_gateway_timeout_s)
+    runtime.workers["delivery"] = MessageDelivery(
+        runtime.sessions, notifier, clock, interval_s=settings.delivery_poll_interval_s)
+    return runtime

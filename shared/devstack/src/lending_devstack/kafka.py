@@ -30,7 +30,7 @@ class LocalKafka:
     def __init__(self, settings: DevstackSettings) -> None:
         self.s = settings
         self.home = settings.kafka_dir
-        self.libs = self.home / "libs"
+        self.libs = settings.cache / "kafka-libs"
         self.data = self.home / "data"
         self.pid_file = self.home / "kafka.pid"
         self.log = settings.logs / "kafka.log"
@@ -66,7 +66,7 @@ class LocalKafka:
                 [
                     "mvn", "-B", "-q", "-f", str(self.pom), "dependency:copy-dependencies",
                     f"-DoutputDirectory={self.libs}",
-                    f"-Dmaven.repo.local={self.s.local / 'm2'}",
+                    f"-Dmaven.repo.local={self.s.cache / 'm2'}",
                 ],
                 stdout=out, stderr=subprocess.STDOUT,
             )

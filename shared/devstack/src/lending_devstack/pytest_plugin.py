@@ -8,6 +8,7 @@ topics, so tests never see each other's rows or messages.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -16,6 +17,21 @@ import pytest
 from lending_devstack.settings import DevstackSettings
 from lending_devstack.stack import Infra
 from lending_devstack.topics import ensure_topics
+
+# The test session's own servers: separate data and ports from the dev stack, so a test run
+# neither disturbs nor is disturbed by a developer's `make run`. Explicit settings win.
+TEST_PROFILE = {
+    "LENDING_PROFILE": "test",
+    "LENDING_PG_PORT": "54339",
+    "LENDING_KAFKA_PORT": "29192",
+    "LENDING_KAFKA_CONTROLLER_PORT": "29193",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "LENDING_PROFILE" not in os.environ:
+        for name, value in TEST_PROFILE.items():
+            os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session")

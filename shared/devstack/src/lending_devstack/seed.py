@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 
 import httpx
 
@@ -66,5 +67,6 @@ def seed_demo(settings: DevstackSettings) -> list[str]:
         f"webhooks        {RECEIVER}/received (receiver simulator)",
         "try:",
         f"  curl -s {intake}/v1/applications -H 'Authorization: Bearer {api_key}' "
-        f"-H \"Idempotency-Key: $(uuidgen)\" -H 'Content-Type: application/json' -d '{body}'",
+        f"-H \"Idempotency-Key: $(date +%s%N)\" -H 'Content-Type: application/json' "
+        f"-d {shlex.quote(body)}",
     ]

@@ -58,6 +58,16 @@ class DevstackSettings:
 
     @property
     def local(self) -> Path:
+        """State of this profile: ``.local/`` for the dev stack, ``.local/<profile>/`` else.
+
+        The test session runs as profile ``test`` on its own ports (see pytest_plugin), so
+        tests never publish into the topics a developer's `make run` stack consumes."""
+        profile = os.environ.get("LENDING_PROFILE", "dev")
+        return self.root / ".local" if profile == "dev" else self.root / ".local" / profile
+
+    @property
+    def cache(self) -> Path:
+        """Downloads shared by every profile (the Kafka jars, Maven's repository)."""
         return self.root / ".local"
 
     @property

@@ -37,11 +37,12 @@ async def _consumer_caught_up(app: FastAPI, deadline: float = 60.0) -> None:
     runtime = app.state.runtime
     consumer = runtime.workers["consumer"]
     async with asyncio.timeout(deadline):
-        # "latest" is resolved on the consumer's first fetch, so a probe sent too early may
-        # fall before its starting point: send fresh probes until one is handled (an unknown
-        # type: skipped, but recorded in the inbox).
-        while not await _probe_handled(runtime, consumer.topics[0]):
-            pass
+        # "latest" is resolved per partition on the consumer's first fetch, so a probe sent
+        # too early may fall before its starting point: on every subscribed topic, send fresh
+        # probes until one is handled (an unknown type: skipped, but recorded in the inbox).
+        for topic in consumer.topics:
+            while not await _probe_handled(runtime, topic):
+                pass
 
 
 async def _probe_handled(runtime: Any, topic: str, wait: float = 2.0) -> bool:

@@ -1,11 +1,11 @@
 from pathlib import Path
 
 from fastapi import FastAPI
-from lending_platform.app import build_app
 
 from lending_collections.bootstrap import bootstrap
 from lending_collections.config import Settings
 from lending_collections.entrypoints.routes import router
+from lending_platform.app import build_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -15,5 +15,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations_dir=Path(__file__).parents[1] / "migrations",
         routers=[router],
         title="Collections service",
-        description="Early warning, collection cases and strategies, promises to pay, classification.",
+        description=(
+            "Early warning, collection cases and strategies, promises to pay, classification."
+        ),
     )

@@ -4,6 +4,7 @@ Revision ID: 0001
 """
 
 from alembic import op
+
 from lending_messaging import migrations
 
 revision = "0001"

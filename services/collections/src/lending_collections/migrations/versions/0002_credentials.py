@@ -5,6 +5,7 @@ Revises: 0001
 """
 
 from alembic import op
+
 from lending_platform import credentials
 
 revision = "0002"

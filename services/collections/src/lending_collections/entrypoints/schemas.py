@@ -1,0 +1,120 @@
+"""Request and response models of the ops API (`XCreate` in, `XPublic` out)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from lending_events import Amount, CurrencyCode, from_minor_units
+from lending_events.vocabulary import CollectionStage, ReasonCode
+
+Note = Field(min_length=1, max_length=500, description="Why: kept in the case's audit")
+
+
+class AssignmentCreate(BaseModel):
+    assignee: str = Field(min_length=1, max_length=64)
+    reason: str = Note
+
+
+class ContactCreate(BaseModel):
+    channel: str = Field(pattern=r"^(call|sms|email|visit|letter)$")
+    outcome: ReasonCode = Field(description="e.g. contacted, no_answer, promise_made, refused")
+    stage: CollectionStage = CollectionStage.CALL
+    reason: str = Note
+
+
+class PromiseCreate(BaseModel):
+    amount: Amount
+    currency: CurrencyCode
+    promised_date: date
+    reason: str = Note
+
+
+class ClassificationPublic(BaseModel):
+    asset_class: str
+    ifrs9_stage: int
+    rules_version: str | None
+    restructured: bool
+
+
+class CasePublic(BaseModel):
+    case_id: str
+    loan_id: str
+    status: str
+    opened_on: date
+    closed_on: date | None
+    resolution: str | None
+    days_past_due: int
+    bucket: str
+    stage: str
+    strategy: str
+    assigned_to: str | None
+    next_action_on: date | None
+    product_code: str
+    partner_id: str
+    currency: str
+    outstanding_principal: str
+    overdue_amount: str
+    recovered_amount: str
+    classification: ClassificationPublic
+
+    @classmethod
+    def of(cls, row: Any) -> CasePublic:
+        def money(minor: int) -> str:
+            return format(from_minor_units(minor, row.currency), "f")
+
+        return cls(
+            case_id=row.case_id, loan_id=row.loan_id, status=row.status,
+            opened_on=row.opened_on, closed_on=row.closed_on, resolution=row.resolution,
+            days_past_due=row.days_past_due, bucket=row.bucket, stage=row.stage,
+            strategy=row.strategy_id, assigned_to=row.assigned_to,
+            next_action_on=row.next_action_on, product_code=row.product_code,
+            partner_id=row.partner_id, currency=row.currency,
+            outstanding_principal=money(row.outstanding_principal),
+            overdue_amount=money(row.overdue), recovered_amount=money(row.paid_since_open),
+            classification=ClassificationPublic(
+                asset_class=row.asset_class, ifrs9_stage=row.ifrs9_stage,
+                rules_version=row.classification_version, restructured=row.restructured))
+
+
+class CasePage(BaseModel):
+    items: list[CasePublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class ActionPublic(BaseModel):
+    action_id: str
+    kind: str
+    code: str | None
+    stage: str | None
+    business_date: date
+    performed_by: str
+    performed_at: datetime
+    reason: str
+    strategy_version: str | None
+    delivery_status: str | None
+    details: dict[str, Any]
+
+
+class PromisePublic(BaseModel):
+    promise_id: str
+    case_id: str
+    currency: str
+    amount: str
+    paid: str
+    promised_date: date
+    recorded_on: date | None = None
+    recorded_by: str | None = None
+    status: str
+
+
+class CaseDetailPublic(CasePublic):
+    actions: list[ActionPublic]
+    promises: list[PromisePublic]
+
+
+class ContactPublic(BaseModel):
+    action_id: str
+    case_id: str
