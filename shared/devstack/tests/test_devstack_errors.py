@@ -74,3 +74,11 @@ def test_an_existing_server_is_used_instead_of_starting_one():
     assert settings.kafka_bootstrap == "kafka-0:9092"
     assert settings.database_url("ledger") == "postgresql+asyncpg://app@db.internal:5432/ledger"
     assert LocalPostgres(settings).running() and LocalKafka(settings).running()
+
+
+def test_a_cluster_id_never_looks_like_an_option_to_the_storage_tool():
+    from lending_devstack.kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(5000)]  # about 78 would start with "-" unchecked
+    assert not [i for i in ids if i.startswith("-")]
+    assert all(len(i) == 22 for i in ids)

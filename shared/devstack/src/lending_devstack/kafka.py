@@ -26,6 +26,15 @@ def java_major_version() -> int | None:
     return int(match.group(2) or 0) if major == 1 else major
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id (base64url of 16 random bytes). Like Kafka's own Uuid.randomUuid,
+    never one starting with "-", which the storage tool's argument parser takes for an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class LocalKafka:
     def __init__(self, settings: DevstackSettings) -> None:
         self.s = settings
@@ -104,7 +113,7 @@ class LocalKafka:
     def _format(self, java: str, config: Path) -> None:
         if (self.data / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         result = subprocess.run(
             [java, "-cp", f"{self.libs}/*", "kafka.tools.StorageTool", "format",
              "-t", cluster_id, "-c", str(config), "--standalone"],
