@@ -117,7 +117,7 @@ def run(repeats: int, min_seconds: float) -> dict[str, Any]:
 
 def markdown(report: dict[str, Any]) -> str:
     lines = [
-        "### loanmath (schedules and APR) vs numpy-financial",
+        "## loanmath (schedules and APR) vs numpy-financial",
         "",
         f"Python {report['python']}, median of {report['repeats']} repeats.",
         "",

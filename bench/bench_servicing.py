@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import time
 import uuid
 from datetime import date, timedelta
@@ -166,7 +167,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         seeded = await seed(engine, args.loans, args.unpaid_share)
         print(f"  seeded {args.loans:,} loans, {seeded['installments']:,} installments "
-              f"in {seeded['seconds']:.0f}s", flush=True)
+              f"in {seeded['seconds']:.0f}s", file=sys.stderr, flush=True)
         for n in range(args.repeats):
             scan_s, scan_rows = await timed(engine, RAW_SCAN)
             indexed_s, indexed_rows = await timed(engine, RAW_INDEXED)
@@ -183,7 +184,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                          "delinquency_changes": counts.delinquency_changes,
                          "outbox_rows": events})
             print(f"  run {n + 1}: close {close_s:.2f}s ({events:,} events), raw scan "
-                  f"{scan_s:.2f}s, raw indexed {indexed_s:.2f}s", flush=True)
+                  f"{scan_s:.2f}s, raw indexed {indexed_s:.2f}s", file=sys.stderr, flush=True)
             for sql in UNDO:
                 await execute(engine, sql, today=TODAY)
             await vacuum(engine)

@@ -46,8 +46,8 @@ def main() -> int:
             cwd=ROOT, capture_output=True, text=True, env={**os.environ},
         )
         print(proc.stdout, end="")
+        print(proc.stderr, end="", file=sys.stderr)
         if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
             failed.append(name)
             continue
         sections.append(proc.stdout.strip() + f"\n\n_({name}: {time.monotonic() - began:.0f} s)_")
