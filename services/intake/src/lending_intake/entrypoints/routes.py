@@ -32,7 +32,7 @@ IdempotencyKey = Annotated[str, Header(
     alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
     description="Unique per application you mean to create, e.g. a UUID")]
 AppId = Annotated[str, Query(min_length=1, max_length=64)]
-PROBLEM_CONTENT = {"application/problem+json": {}}
+PROBLEM_CONTENT: dict[str, Any] = {"application/problem+json": {}}
 PROBLEMS: dict[int | str, dict[str, Any]] = {s: {"description": d, "content": PROBLEM_CONTENT}
                                              for s, d in {
     401: "Missing, unknown or revoked API key", 403: "Not a partner key",

@@ -107,7 +107,8 @@ def _corrections(
 ) -> list[IntegrationEvent]:
     c = account.contract
     assert c is not None
-    money, events = c.money, []
+    money = c.money
+    events: list[IntegrationEvent] = []
     for n, r in enumerate(reallocations):
         payment = account.payments[r["payment_id"]]
         common: dict[str, Any] = {

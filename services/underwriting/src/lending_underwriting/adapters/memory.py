@@ -64,7 +64,7 @@ class InMemoryStore:
         for event in events:
             envelope = to_envelope(event, source="underwriting")
             messages.append(OutgoingMessage(topic_for(type(event)), envelope.subject.encode(),
-                                            envelope.to_bytes(), []))
+                                            envelope.to_bytes(), ()))
         await self.broker.publish(messages)
         self.published.extend(events)
 

@@ -5,7 +5,7 @@ Revision ID: 0001
 
 from alembic import op
 
-from lending_messaging import migrations
+import lending_messaging.migrations as migrations
 
 revision = "0001"
 down_revision = None

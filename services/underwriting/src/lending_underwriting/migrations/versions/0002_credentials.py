@@ -6,7 +6,7 @@ Revises: 0001
 
 from alembic import op
 
-from lending_platform import credentials
+import lending_platform.credentials as credentials
 
 revision = "0002"
 down_revision = "0001"
