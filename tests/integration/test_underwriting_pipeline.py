@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from lending_events import parse_event
 from lending_events.samples import SAMPLE_DATA
+from lending_messaging.tables import inbox
 from lending_underwriting.adapters.orm import decisions
 from lending_underwriting.testing import event_of, submitted
 
@@ -129,10 +130,22 @@ async def test_the_exposure_view_follows_the_ledger_and_servicing_on_kafka(
             await publish(kafka_bootstrap, event)
             _, approved = await reader.wait_for(loan_id, 2)
             terms = parse_event(approved).terms
-            await publish(
+            # In life a loan is booked long before it is delinquent; the two events come on
+            # different topics with no order between them, so publish them in that order.
+            (booked,) = await publish(
                 kafka_bootstrap,
                 event_of("LoanBooked", loan_id, terms=terms, currency="CNY",
-                         net_disbursement="19800.00"),
+                         net_disbursement="19800.00"))
+
+            async def booked_handled() -> bool:
+                async with app.state.runtime.engine.connect() as conn:
+                    return bool(await conn.scalar(
+                        select(func.count()).select_from(inbox)
+                        .where(inbox.c.event_id == booked.id)))
+
+            await wait_until(booked_handled)
+            await publish(
+                kafka_bootstrap,
                 event_of("DelinquencyChanged", loan_id, currency="CNY", days_past_due=15,
                          overdue_amount="1700.00", outstanding_principal="18600.00"))
             headers = await operator_key(app)
