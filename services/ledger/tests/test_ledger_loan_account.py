@@ -4,13 +4,16 @@ says, overpayment held as credit, closure, reversals, accrual, write-off and rec
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from lending_events.ledger import RecoveryApplied
 from lending_ledger.domain.accounts import Account
 from lending_ledger.domain.errors import LoanAlreadyBookedError, UnknownPaymentError
 from lending_ledger.domain.loan_account import ACTIVE, CLOSED, WRITTEN_OFF, LoanAccount
 from lending_ledger.domain.snapshots import read_model, restore, snapshot
+from lending_ledger.service_layer.integration import integration_events
 from lending_ledger.testing import LOAN, booked, disbursed, sample_terms
 
 
@@ -121,6 +124,21 @@ def test_a_written_off_loan_takes_later_payments_as_recoveries():
     pay(account, "rec-1", 5000, date(2025, 7, 1))
     assert account.pending[-1].event.type == "RecoveryReceived"
     assert account.position()[Account.RECOVERIES_INCOME] == -5000
+
+
+def test_each_recovery_publishes_recovery_applied_with_the_running_total():
+    account = disbursed()
+    account.write_off(write_off_id="wo-1", request_id="r-1", effective_date=date(2025, 6, 1),
+                      reason="policy_dpd_reached")
+    pay(account, "rec-1", 5000, date(2025, 7, 1))
+    pay(account, "rec-2", 2550, date(2025, 8, 1))
+    pay(account, "rec-2", 2550, date(2025, 8, 1))  # a redelivery: no second recovery
+    published = [e for c in account.pending for e in integration_events(account, c)
+                 if isinstance(e, RecoveryApplied)]
+    assert [(e.payment_id, e.amount, e.received_on) for e in published] == [
+        ("rec-1", Decimal("50.00"), date(2025, 7, 1)),
+        ("rec-2", Decimal("25.50"), date(2025, 8, 1))]
+    assert [e.recovered_total for e in published] == [Decimal("50.00"), Decimal("75.50")]
 
 
 def test_replaying_the_events_and_restoring_a_snapshot_give_the_same_state():

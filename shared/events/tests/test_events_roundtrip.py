@@ -27,7 +27,7 @@ DESIGN_EVENTS = {
     "CredentialIssued CredentialRevoked",
     "underwriting": "ScoreComputed LoanApproved ApplicationDeclined ApplicationReferred",
     "ledger": "LoanBooked Disbursed DisbursementFailed PaymentApplied PaymentReversed "
-    "FeeCharged InterestAccrued LoanRestructured LoanWrittenOff LoanClosed",
+    "FeeCharged InterestAccrued LoanRestructured LoanWrittenOff RecoveryApplied LoanClosed",
     "servicing": "BusinessDayClosed PaymentReceived InstallmentDueSoon PaymentMissed "
     "DelinquencyChanged LoanMatured",
     "collections": "EarlyWarningRaised CollectionCaseOpened CollectionActionTaken "

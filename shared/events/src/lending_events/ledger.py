@@ -153,6 +153,18 @@ class LoanWrittenOff(LedgerEvent):
     reason: ReasonCode = Field(description=known_codes(WriteOffReason, "Reason"))
 
 
+class RecoveryApplied(LedgerEvent):
+    """A payment received after the write-off: booked as recoveries income, not allocated to
+    installments (the receivables are already off the books)."""
+
+    payment_id: Identifier = Field(description="The PaymentReceived payment id")
+    received_on: date = Field(description="The payment's value date")
+    currency: CurrencyCode
+    amount: Amount
+    recovered_total: Amount = Field(description="All recoveries on this loan so far, this one "
+                                    "included")
+
+
 class LoanClosed(LedgerEvent):
     """The loan account is closed; no further events follow except reversals."""
 
@@ -172,5 +184,6 @@ EVENTS = (
     InterestAccrued,
     LoanRestructured,
     LoanWrittenOff,
+    RecoveryApplied,
     LoanClosed,
 )

@@ -125,6 +125,9 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         write_off_id="wo-1", request_id="wor-1", effective_date=date(2025, 10, 15),
         written_off=_breakdown("669.98", "20.10", "17.00", "12.40"), days_past_due=180,
         reason="policy_dpd_reached"),
+    "RecoveryApplied": _money(
+        payment_id="pay-9", received_on=date(2025, 11, 3), amount="150.00",
+        recovered_total="250.00"),
     "LoanClosed": _money(closed_on=date(2025, 4, 15), reason="repaid", total_paid="1020.07"),
     "BusinessDayClosed": dict(
         calendar_id="DE", business_date=date(2025, 1, 15),

@@ -60,6 +60,7 @@ class Change:
     outstanding: tuple[int, int, int, int]  # principal, interest, fees, penalties receivable
     business_date: date
     version: int
+    recovered: int = 0  # all recoveries after the write-off, as of this event
 
 
 @dataclass
@@ -281,7 +282,8 @@ class LoanAccount:
         if min(self.receivables()) < 0 or self.credit < 0:
             raise NegativeBalanceError(f"{event.type} left a negative balance on {self.loan_id}")
         self.pending.append(
-            Change(event, difference(before, after), self.receivables(), on, self.version)
+            Change(event, difference(before, after), self.receivables(), on, self.version,
+                   self.recoveries)
         )
 
     def _is_backdated(self, value_date: date) -> bool:

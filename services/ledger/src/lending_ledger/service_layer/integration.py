@@ -93,12 +93,17 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             written_off=_breakdown(money, e.amounts), days_past_due=e.days_past_due,
             reason=e.reason,
         )]
+    if isinstance(e, ev.RecoveryReceived):
+        return [out.RecoveryApplied(
+            **common, payment_id=e.payment_id, received_on=date.fromisoformat(e.value_date),
+            amount=money(e.amount), recovered_total=money(change.recovered),
+        )]
     if isinstance(e, ev.LoanClosed):
         return [out.LoanClosed(
             **common, closed_on=date.fromisoformat(e.closed_on), reason=e.reason,
             total_paid=money(e.total_paid),
         )]
-    return []  # RecoveryReceived: journal only (no contract event for recoveries yet)
+    return []
 
 
 def _corrections(
