@@ -1,5 +1,6 @@
-"""InMemoryConsumer: the runner's logic (inbox, batches, retries, dead letters) against the
-InMemoryBroker, so a service's unit tests can drive its real handlers without Kafka."""
+"""InMemoryConsumer: the runner's logic (inbox, concurrent lanes, batches, retries, dead
+letters) against the InMemoryBroker, so a service's unit tests can drive its real handlers
+without Kafka."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from lending_messaging.inbox import InMemoryInbox
+from lending_messaging.lanes import DEFAULT_CONCURRENCY, Lanes
 from lending_messaging.memory_broker import InMemoryBroker
 from lending_messaging.ports import ConsumedRecord, Handler, Inbox
 from lending_messaging.processing import MessageProcessor, ProcessingStats, RetryPolicy
@@ -31,12 +33,14 @@ class InMemoryConsumer:
         session_factory: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
         retry: RetryPolicy = FAST_RETRY,
         max_records: int = 500,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.group_id = group_id
         self._broker = broker
         self._topics = list(topics)
         self.inbox = inbox or InMemoryInbox(group_id, session_factory)
         self._processor = MessageProcessor(self.inbox, handler, broker, retry)
+        self._lanes = Lanes(self._processor, concurrency, max_records)
         self._max_records = max_records
         self._positions: dict[tuple[str, int], int] = {}
         self._stopping = asyncio.Event()
@@ -67,11 +71,13 @@ class InMemoryConsumer:
         records = self._fetch()
         if not records:
             return 0
-        await self._processor.process(records)
-        offsets: dict[tuple[str, int], int] = {}
-        for r in records:
-            offsets[(r.topic, r.partition)] = r.offset + 1
+        self._lanes.submit(records)
+        await self._lanes.drain()
+        offsets = self._lanes.tracker.committable()
         self._broker.commit(self.group_id, offsets)
+        self._lanes.tracker.committed(offsets)
+        if self._lanes.failure is not None:
+            raise self._lanes.failure
         return len(records)
 
     async def drain(self) -> int:

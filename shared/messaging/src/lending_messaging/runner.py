@@ -1,13 +1,15 @@
-"""ConsumerRunner: a Kafka consumer group member that feeds batches to the MessageProcessor.
+"""ConsumerRunner: a Kafka consumer group member that feeds records to concurrent lanes.
 
-Offsets are committed explicitly, per batch, only after the batch's database transaction
-committed; never auto-commit, never "wherever the consumer is".
+Offsets are committed explicitly, only up to the lowest record of each partition whose
+database transaction has not committed yet; never auto-commit, never "wherever the
+consumer is".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_messaging.inbox import PostgresInbox
 from lending_messaging.kafka_publisher import KafkaEventPublisher
+from lending_messaging.lanes import DEFAULT_CONCURRENCY, Lanes
 from lending_messaging.ports import (
     BatchHandler,
     ConsumedRecord,
@@ -43,10 +46,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self._runner = runner
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        # Wait for the batch in hand: its DB commit and then its offset commit finish
-        # before the partitions move, so the next owner starts after what we handled.
-        async with self._runner._batch_lock:
-            await self._runner._commit_pending(set(revoked))
+        await self._runner._hand_back(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         return None
@@ -66,10 +66,15 @@ class ConsumerRunner:
         inbox: Inbox | None = None,
         retry: RetryPolicy | None = None,
         max_records: int = 500,
+        concurrency: int = DEFAULT_CONCURRENCY,
         poll_timeout_ms: int = 200,
+        commit_interval: float = 0.05,
         fault_hook: FaultHook | None = None,
         **consumer_options: Any,
     ) -> None:
+        """``concurrency``: how many transactions run at once (records of one key never
+        run concurrently); keep it below the database pool size. ``max_records``: the most
+        records in hand at once, and the largest batch one transaction takes."""
         self.group_id = group_id
         self._topics = list(topics)
         self._own_dead_letters = dead_letters is None
@@ -83,7 +88,12 @@ class ConsumerRunner:
         )
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms
+        self._commit_interval = commit_interval
         self._fault = fault_hook or (lambda point: None)
+        self._lanes = Lanes(
+            self._processor, concurrency, max_records,
+            after_batch=lambda: self._fault("consumer.db_committed"),
+        )
         self._options: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "group_id": group_id,
@@ -95,10 +105,12 @@ class ConsumerRunner:
             "enable_auto_commit": False,
         }
         self._consumer: AIOKafkaConsumer | None = None
-        self._batch_lock = asyncio.Lock()
-        self._pending: dict[TopicPartition, int] = {}
+        self._not_revoking = asyncio.Event()
+        self._not_revoking.set()
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()
+        self.on_received: Callable[[Sequence[ConsumedRecord]], None] | None = None
+        """Called with every fetched batch it will handle, before handling (metrics)."""
 
     @property
     def topics(self) -> list[str]:
@@ -108,12 +120,16 @@ class ConsumerRunner:
     def stats(self) -> ProcessingStats:
         return self._processor.stats
 
+    @property
+    def concurrency(self) -> int:
+        return self._lanes.concurrency
+
     def assignment(self) -> set[TopicPartition]:
         """The partitions this member owns right now (empty before it joined)."""
         return set(self._consumer.assignment()) if self._consumer is not None else set()
 
     def stop(self) -> None:
-        """Graceful: the batch in hand finishes and is committed, then the group is left."""
+        """Graceful: the records in hand finish and are committed, then the group is left."""
         self._stopping.set()
 
     async def run(self) -> None:
@@ -124,23 +140,32 @@ class ConsumerRunner:
             await self._dead_letters.start()
         await consumer.start()
         self.started.set()
+        next_commit = 0.0
         try:
             while not self._stopping.is_set():
+                room = await self._lanes.room(self._max_records)
                 batches = await consumer.getmany(
-                    timeout_ms=self._poll_timeout_ms, max_records=self._max_records
+                    timeout_ms=self._poll_timeout_ms, max_records=room
                 )
-                if batches:
-                    async with self._batch_lock:
-                        await self._handle(consumer, batches)
+                await self._not_revoking.wait()
+                self._submit(consumer, batches)
+                if time.monotonic() >= next_commit:  # a crash re-delivers (inbox) at most this
+                    await self._commit(None)
+                    next_commit = time.monotonic() + self._commit_interval
+        except asyncio.CancelledError:
+            await self._lanes.cancel()  # rolled back: those records come again
+            raise
         finally:
-            async with self._batch_lock:
-                await self._commit_pending(None)
+            await self._lanes.drain()
+            await self._commit(None)
             await consumer.stop()  # leaves the group: partitions move on at once
             if self._own_dead_letters:
                 await self._dead_letters.stop()
             self._consumer = None
+        if self._lanes.failure is not None:
+            raise self._lanes.failure
 
-    async def _handle(
+    def _submit(
         self,
         consumer: AIOKafkaConsumer,
         batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
@@ -148,18 +173,32 @@ class ConsumerRunner:
         # Records fetched before a rebalance took their partition away belong to the new
         # owner now; handling them would be safe (inbox) but wasted.
         assigned = consumer.assignment()
-        owned = {tp: records for tp, records in batches.items() if tp in assigned and records}
-        if not owned:
-            return
-        await self._processor.process([_consumed(r) for rs in owned.values() for r in rs])
-        for tp, records in owned.items():
-            self._pending[tp] = records[-1].offset + 1
-        self._fault("consumer.db_committed")
-        await self._commit_pending(None)
+        owned = [_consumed(r) for tp, rs in batches.items() if tp in assigned for r in rs]
+        if owned:
+            if self.on_received is not None:
+                self.on_received(owned)
+            self._lanes.submit(owned)
 
-    async def _commit_pending(self, only: set[TopicPartition] | None) -> None:
+    async def _hand_back(self, revoked: set[TopicPartition]) -> None:
+        # The records in hand finish (their DB commits, then their offset commits) before
+        # the partitions move, so the next owner starts after what we handled; nothing
+        # fetched meanwhile is handed to a lane until the assignment is settled.
+        self._not_revoking.clear()
+        try:
+            await self._lanes.drain()
+            await self._commit(revoked)
+            self._lanes.tracker.forget((tp.topic, tp.partition) for tp in revoked)
+        finally:
+            self._not_revoking.set()
+
+    async def _commit(self, only: set[TopicPartition] | None) -> None:
         consumer = self._consumer
-        offsets = {tp: o for tp, o in self._pending.items() if only is None or tp in only}
+        safe = self._lanes.tracker.committable()
+        offsets = {
+            TopicPartition(topic, partition): offset
+            for (topic, partition), offset in safe.items()
+            if only is None or TopicPartition(topic, partition) in only
+        }
         if consumer is None or not offsets:
             return
         try:
@@ -168,5 +207,5 @@ class ConsumerRunner:
             # The partitions moved on without us: the next owner re-reads from the last
             # committed offset and the inbox turns those redeliveries into no-ops.
             log.warning("offset commit failed (%r); redelivery will be deduplicated", exc)
-        for tp in offsets:
-            self._pending.pop(tp, None)
+            return
+        self._lanes.tracker.committed({(tp.topic, tp.partition): o for tp, o in offsets.items()})
