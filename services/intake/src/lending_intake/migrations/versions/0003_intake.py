@@ -19,7 +19,7 @@ depends_on = None
 TABLES = ("partners", "operators", "applications", "idempotency_keys", "webhook_deliveries")
 
 
-def _created_at() -> sa.Column:  # type: ignore[type-arg]
+def _created_at() -> sa.Column[sa.DateTime]:
     return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
                      server_default=sa.text("now()"))
 
