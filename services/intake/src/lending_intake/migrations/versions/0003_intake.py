@@ -7,6 +7,8 @@ Revision ID: 0003
 Revises: 0002
 """
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,7 +21,7 @@ depends_on = None
 TABLES = ("partners", "operators", "applications", "idempotency_keys", "webhook_deliveries")
 
 
-def _created_at() -> sa.Column[sa.DateTime]:
+def _created_at() -> sa.Column[datetime]:
     return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
                      server_default=sa.text("now()"))
 
