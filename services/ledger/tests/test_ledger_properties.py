@@ -1,18 +1,22 @@
 """Properties of the loan account for any sequence of payments, backdated payments,
-duplicates, reversals, accruals and write-offs: every entry balances, the journal equals
+duplicates, reversals, accruals, restructures (reschedules, rate changes, capitalised or
+carried arrears, waivers, settlements), write-offs and recoveries after them (payments that
+arrive once the loan is written off): every entry balances, the journal equals
 the loan's position, no component goes negative, the payments' splits add up to what was
 received, and replaying the events (or restoring a snapshot) gives the identical state."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from lending_ledger.domain.accounts import Account, check_balanced
 from lending_ledger.domain.errors import InvalidLoanStateError
 from lending_ledger.domain.loan_account import LoanAccount
+from lending_ledger.domain.restructure import RestructureRequest
 from lending_ledger.domain.snapshots import restore, snapshot
 from lending_ledger.testing import built_terms, disbursed, sample_terms
 
@@ -30,7 +34,26 @@ reversal = st.tuples(st.just("reverse"), st.integers(0, 50), st.integers(0, 200)
 accrual = st.tuples(st.just("accrue"), st.integers(0, 0), st.integers(1, 40))
 duplicate = st.tuples(st.just("again"), st.integers(0, 50), st.integers(0, 0))
 write_off = st.tuples(st.just("write_off"), st.integers(0, 0), st.integers(0, 0))
-operation = st.one_of(payment, payment, reversal, accrual, accrual, duplicate, write_off)
+restructure = st.tuples(st.just("restructure"), st.integers(0, 10**6), st.integers(0, 60))
+operation = st.one_of(payment, payment, reversal, accrual, accrual, duplicate, write_off,
+                      restructure)
+KINDS = ("reschedule", "restructure", "settlement")
+
+
+def restructure_request(account: LoanAccount, n: int, a: int, b: int,
+                        on: date) -> RestructureRequest:
+    """A request drawn from two integers: kind, count, capitalisation, waiver, rate, holiday."""
+    owed = sum(account.receivables())
+    kind = KINDS[a % 3]
+    return RestructureRequest(
+        restructure_id=f"rst{n}", request_id=f"rr{n}", kind=kind, effective_date=on,
+        currency="EUR", new_installment_count=(a // 3) % 7 + 1 if a % 5 else None,
+        new_annual_rate=Decimal(a % 25) / 100 if kind == "restructure" else None,
+        first_due_date=on + timedelta(days=b + 1) if b % 2 else None,
+        capitalize_arrears=bool(a % 2), waive_amount=owed * (a % 7) // 20 if kind != "settlement"
+        else 0,
+        settlement_amount=max(1, owed * (30 + a % 70) // 100) if kind == "settlement" else None,
+    )
 
 
 def run(terms_index: int, ops: list[tuple[str, int, int]]) -> LoanAccount:
@@ -55,6 +78,10 @@ def run(terms_index: int, ops: list[tuple[str, int, int]]) -> LoanAccount:
             elif kind == "accrue":
                 today += timedelta(days=b)
                 account.accrue(today)
+            elif kind == "restructure":
+                latest = max([today, *(d for _p, _a, d in paid)])
+                on = latest + timedelta(days=b % 10)
+                account.restructure(restructure_request(account, n, a, b, on))
             elif kind == "write_off":
                 account.write_off(write_off_id=f"wo{n}", request_id=None, effective_date=today,
                                   reason="policy_dpd_reached")
@@ -67,6 +94,8 @@ def run(terms_index: int, ops: list[tuple[str, int, int]]) -> LoanAccount:
 @given(st.integers(0, len(TERMS) - 1), st.lists(operation, max_size=25))
 def test_every_history_balances_replays_identically_and_never_goes_negative(terms_index, ops):
     account = run(terms_index, ops)
+    for change in account.pending:
+        event(change.event.type)
 
     journal: dict[Account, int] = {}
     for change in account.pending:
@@ -90,6 +119,10 @@ def test_every_history_balances_replays_identically_and_never_goes_negative(term
     assert sum(p.amount for p in live) == account.cash_in - sum(
         p.amount for p in account.payments.values() if p.reversed
     )
+    recovered = [p for p in live if not p.lines and not p.overpayment]
+    assert account.recoveries == sum(p.amount for p in recovered)
+    assert position[Account.WAIVER_EXPENSE] == sum(account.waived)
+    assert all(v >= 0 for v in account.waived + account.capitalized)
 
     fresh = LoanAccount(account.loan_id)
     for version, change in enumerate(account.pending, start=1):

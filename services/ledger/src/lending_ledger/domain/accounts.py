@@ -28,6 +28,7 @@ class Account(StrEnum):
     PENALTY_INCOME = "4020-penalty-income"
     RECOVERIES_INCOME = "4100-recoveries-income"
     WRITE_OFF_EXPENSE = "5000-write-off-expense"
+    WAIVER_EXPENSE = "5010-waiver-expense"
 
 
 ACCOUNT_KIND = {
@@ -42,6 +43,7 @@ ACCOUNT_KIND = {
     Account.PENALTY_INCOME: "income",
     Account.RECOVERIES_INCOME: "income",
     Account.WRITE_OFF_EXPENSE: "expense",
+    Account.WAIVER_EXPENSE: "expense",
 }
 
 Position = dict[Account, int]

@@ -135,6 +135,26 @@ class FeeCharged(DomainEvent):
 
 
 @dataclass(frozen=True)
+class LoanRestructured(DomainEvent):
+    """New terms from ``effective_date``. Component lists are principal, interest, fee,
+    penalty: ``previous`` is what was owed (after ``accrued_*``, the old schedule's income up
+    to the effective date), ``waived`` and ``capitalized`` (into principal) reduce it, and
+    ``carried`` is the interest, fees and penalties due with the first new installment."""
+
+    restructure_id: str
+    request_id: str
+    kind: str
+    effective_date: str
+    accrued_interest: int
+    accrued_fees: int
+    previous: list[int]
+    waived: list[int]
+    capitalized: list[int]
+    carried: list[int]
+    new_terms: dict[str, Any]  # ContractTerms as JSON, the new schedule numbered from 1
+
+
+@dataclass(frozen=True)
 class LoanWrittenOff(DomainEvent):
     write_off_id: str
     request_id: str | None
@@ -155,7 +175,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type: cls
     for cls in (
         LoanBooked, LoanDisbursed, DisbursementFailed, PaymentApplied, PaymentReversed,
-        RecoveryReceived, InterestAccrued, FeeCharged, LoanWrittenOff, LoanClosed,
+        RecoveryReceived, InterestAccrued, FeeCharged, LoanRestructured, LoanWrittenOff,
+        LoanClosed,
     )
 }
 

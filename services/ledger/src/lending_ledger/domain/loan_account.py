@@ -34,6 +34,14 @@ from lending_ledger.domain.errors import (
     NegativeBalanceError,
     UnknownPaymentError,
 )
+from lending_ledger.domain.restructure import (
+    SETTLEMENT,
+    RestructureRequest,
+    check_request,
+    new_terms,
+    restructured_contract,
+    waive_in_order,
+)
 from loanmath import round_minor
 
 NEW, BOOKED, ACTIVE, DISBURSEMENT_FAILED = "new", "booked", "active", "disbursement_failed"
@@ -86,6 +94,14 @@ class LoanAccount:
     penalties: int = 0
     withheld: int = 0
     written_off: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    waived: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    capitalized: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    restructures: list[dict[str, Any]] = field(default_factory=list)  # request, terms, base
+    schedule_base: int = 0  # installments before the current schedule (settled at the cut)
+    interest_base: int = 0  # interest recognised before the current schedule
+    fees_base: int = 0  # scheduled fees recognised before the current schedule
+    restructured_at: date | None = None
+    restructure_seq: int = 0  # payments up to this seq came before the last restructure
     recoveries: int = 0
     disbursed_on: date | None = None
     accrued_through: date | None = None
@@ -138,6 +154,9 @@ class LoanAccount:
             raise InvalidLoanStateError("a payment must be positive")
         if payment_id in self.payments:
             return  # the same payment again (a redelivery under another event id)
+        if self.restructured_at is not None and value_date < self.restructured_at:
+            raise InvalidLoanStateError(
+                f"value_date: {value_date} is before the restructure of {self.restructured_at}")
         if self.status == WRITTEN_OFF:
             self._record(ev.RecoveryReceived(
                 payment_id, amount, value_date.isoformat(), received_at, method), value_date)
@@ -167,6 +186,8 @@ class LoanAccount:
             return
         if self.status == WRITTEN_OFF:
             raise InvalidLoanStateError("payments before a write-off cannot be reversed")
+        if payment.seq <= self.restructure_seq:
+            raise InvalidLoanStateError("payments before a restructure cannot be reversed")
         plan = self._replan(without=payment_id)
         self._record(ev.PaymentReversed(
             payment_id, reversal_id, reason, on.isoformat(), payment.amount,
@@ -204,6 +225,44 @@ class LoanAccount:
                 business_date.isoformat(), interest, fees, penalties,
             ), business_date)
 
+    def restructure(self, r: RestructureRequest) -> None:
+        """Books new terms from ``r.effective_date`` (see domain/restructure.py). The same
+        request again is a no-op; an impossible one raises, naming the parameter."""
+        if any(x["request_id"] == r.request_id for x in self.restructures):
+            return
+        if self.status != ACTIVE:
+            raise InvalidLoanStateError(f"a {self.status} loan cannot be restructured")
+        c = self._booked()
+        last = self._last_posted()
+        if r.effective_date < last:
+            raise InvalidLoanStateError(
+                f"effective_date: {r.effective_date} is before the last posted transaction "
+                f"({last})")
+        e = r.effective_date
+        accrued_interest = max(0, self._interest_earned(e) - self.recognized_interest)
+        accrued_fees = max(0, self._fees_due_by(e) - self.recognized_fees)
+        owed = list(self.receivables())
+        owed[INTEREST] += accrued_interest
+        owed[FEE] += accrued_fees
+        check_request(r, c, owed)
+        settlement = r.kind == SETTLEMENT
+        waived = waive_in_order(owed, sum(owed) - (r.settlement_amount or 0) if settlement
+                                else r.waive_amount)
+        left = [o - w for o, w in zip(owed, waived, strict=True)]
+        arrears = [0, left[INTEREST], left[FEE], left[PENALTY]]
+        capitalized = arrears if r.capitalize_arrears or settlement else [0, 0, 0, 0]
+        carried = [0, 0, 0, 0] if capitalized is arrears else arrears
+        remaining = sum(1 for row in c.installments[self.schedule_base:] if row.due_date > e)
+        terms = new_terms(
+            self._current_terms(), c, r, principal=left[PRINCIPAL] + sum(capitalized),
+            remaining_installments=remaining,
+            carried=(carried[INTEREST], carried[FEE], carried[PENALTY]),
+        )
+        self._record(ev.LoanRestructured(
+            r.restructure_id, r.request_id, r.kind, e.isoformat(), accrued_interest,
+            accrued_fees, owed, waived, capitalized, carried, terms,
+        ), e)
+
     def write_off(
         self, *, write_off_id: str, request_id: str | None, effective_date: date, reason: str
     ) -> None:
@@ -224,11 +283,14 @@ class LoanAccount:
         if self.disbursed_on is None:
             return (0, 0, 0, 0)
         w = self.written_off
+        # a restructure resets the principal due, so waived or capitalised principal is
+        # already out of due_total; interest, fees and penalties are kept as recognised
+        gone = [w[k] + self.waived[k] + self.capitalized[k] for k in range(4)]
         return (
             self.due_total[PRINCIPAL] - self.paid_total[PRINCIPAL] - w[PRINCIPAL],
-            self.recognized_interest - self.paid_total[INTEREST] - w[INTEREST],
-            self.recognized_fees + self.late_fees - self.paid_total[FEE] - w[FEE],
-            self.penalties - self.paid_total[PENALTY] - w[PENALTY],
+            self.recognized_interest - self.paid_total[INTEREST] - gone[INTEREST],
+            self.recognized_fees + self.late_fees - self.paid_total[FEE] - gone[FEE],
+            self.penalties - self.paid_total[PENALTY] - gone[PENALTY],
         )
 
     def position(self) -> dict[Account, int]:
@@ -246,6 +308,7 @@ class LoanAccount:
             Account.PENALTY_INCOME: -self.penalties,
             Account.RECOVERIES_INCOME: -self.recoveries,
             Account.WRITE_OFF_EXPENSE: sum(self.written_off),
+            Account.WAIVER_EXPENSE: sum(self.waived),
         }
 
     def outstanding_total(self) -> int:
@@ -256,10 +319,8 @@ class LoanAccount:
         if self.contract is None or self.status in (CLOSED, NEW, BOOKED):
             return 0
         for k, row in enumerate(self.contract.installments):
-            if row.due_date >= as_of:
-                return 0
-            if self._open(k) > 0:
-                return (as_of - row.due_date).days
+            if self._open(k) > 0:  # the oldest open one (a restructure's old ones are settled)
+                return max(0, (as_of - row.due_date).days)
         return 0
 
     def total_paid(self) -> int:
@@ -270,6 +331,16 @@ class LoanAccount:
         if self.contract is None:
             raise LoanNotBookedError(f"loan {self.loan_id} is not booked")
         return self.contract
+
+    def _current_terms(self) -> dict[str, Any]:
+        assert self.terms is not None
+        return self.restructures[-1]["new_terms"] if self.restructures else self.terms
+
+    def _last_posted(self) -> date:
+        dates = [d for d in (self.disbursed_on, self.accrued_through, self.restructured_at)
+                 if d is not None]
+        dates.extend(p.value_date for p in self.payments.values())
+        return max(dates)
 
     def _open(self, k: int) -> int:
         return sum(self.due[k]) - sum(self.paid[k])
@@ -287,7 +358,8 @@ class LoanAccount:
         )
 
     def _is_backdated(self, value_date: date) -> bool:
-        return any(not p.reversed and p.value_date > value_date for p in self.payments.values())
+        return any(not p.reversed and p.value_date > value_date and p.seq > self.restructure_seq
+                   for p in self.payments.values())
 
     def _allocate_now(self, amount: int, value_date: date) -> tuple[list[list[int]], int]:
         c = self._booked()
@@ -302,12 +374,15 @@ class LoanAccount:
     ) -> dict[str, tuple[list[list[int]], int]]:
         """Every live payment's split, re-computed from nothing in value-date order."""
         c = self._booked()
+        # payments before the last restructure are final: the installments they paid were
+        # closed at what they had paid, so the re-play starts from there
         live = [(p.value_date, p.seq, p.payment_id, p.amount) for p in self.payments.values()
-                if not p.reversed and p.payment_id != without]
+                if not p.reversed and p.payment_id != without and p.seq > self.restructure_seq]
         if extra is not None:
             payment_id, seq, amount, value_date = extra
             live.append((value_date, seq, payment_id, amount))
-        paid = [[0, 0, 0, 0] for _ in self.due]
+        base = self.schedule_base
+        paid = [list(row) if k < base else [0, 0, 0, 0] for k, row in enumerate(self.due)]
         due_dates = [r.due_date for r in c.installments]
         plan: dict[str, tuple[list[list[int]], int]] = {}
         for value_date, _seq, payment_id, amount in sorted(live):
@@ -347,6 +422,8 @@ class LoanAccount:
         c = self.contract
         if self.status == ACTIVE and c is not None and self.outstanding_total() == 0:
             reason = "repaid" if on >= c.maturity_date else "prepaid"
+            if self.restructures and self.restructures[-1]["kind"] == SETTLEMENT:
+                reason = "settled"
             self._record(ev.LoanClosed(on.isoformat(), reason, self.total_paid()), on)
 
     def _interest_earned(self, as_of: date) -> int:
@@ -354,8 +431,8 @@ class LoanAccount:
         running period pro rata on the day count (rounded with the contract's rule; at the
         due date the whole period's interest, so the days add up exactly)."""
         c = self._booked()
-        earned = 0
-        for row in c.installments:
+        earned = self.interest_base
+        for row in c.installments[self.schedule_base:]:
             if as_of >= row.due_date:
                 earned += row.interest
             elif as_of > row.starts and row.interest:
@@ -368,7 +445,8 @@ class LoanAccount:
 
     def _fees_due_by(self, as_of: date) -> int:
         c = self._booked()
-        return sum(r.fee for r in c.installments if r.due_date <= as_of)
+        return self.fees_base + sum(r.fee for r in c.installments[self.schedule_base:]
+                                    if r.due_date <= as_of)
 
     def _penalties(self, since: date, until: date) -> list[list[int]]:
         c = self._booked()
@@ -445,8 +523,11 @@ class LoanAccount:
 
     def _recognize_paid(self) -> None:
         # interest or scheduled fees paid before their accrual are recognised when paid
-        self.recognized_interest = max(self.recognized_interest, self.paid_total[INTEREST])
-        self.recognized_fees = max(self.recognized_fees, self.paid_total[FEE] - self.late_fees)
+        other = [self.waived[k] + self.capitalized[k] for k in range(4)]
+        self.recognized_interest = max(self.recognized_interest,
+                                       self.paid_total[INTEREST] + other[INTEREST])
+        self.recognized_fees = max(self.recognized_fees,
+                                   self.paid_total[FEE] + other[FEE] - self.late_fees)
 
     def _reallocate(self, reallocations: list[dict[str, Any]]) -> None:
         for r in reallocations:
@@ -501,6 +582,30 @@ class LoanAccount:
         self.due_total[FEE] += e.amount
         self.late_fees += e.amount
         self.late_fee_charged.add(e.installment_number)
+
+    def _when_LoanRestructured(self, e: ev.LoanRestructured) -> None:
+        assert self.contract is not None
+        on = date.fromisoformat(e.effective_date)
+        self.recognized_interest += e.accrued_interest
+        self.recognized_fees += e.accrued_fees
+        for k in range(4):
+            self.waived[k] += e.waived[k]
+            self.capitalized[k] += e.capitalized[k]
+        base = len(self.due)
+        self.contract = restructured_contract(self.contract, e.new_terms, e.carried, base)
+        self.due = [list(row) for row in self.paid]  # the old installments end as paid
+        for row in self.contract.installments[base:]:
+            self.due.append([row.principal, row.interest, row.fee, 0])
+            self.paid.append([0, 0, 0, 0])
+        for k in (INTEREST, FEE, PENALTY):
+            self.due[base][k] += e.carried[k]
+        self.due_total = [sum(r[k] for r in self.due) for k in range(4)]
+        self.schedule_base = base
+        self.interest_base, self.fees_base = self.recognized_interest, self.recognized_fees
+        self.accrued_through = max(self.accrued_through or on, on)
+        self.restructured_at, self.restructure_seq = on, self.seq
+        self.restructures.append({"request_id": e.request_id, "kind": e.kind, "base": base,
+                                  "carried": e.carried, "new_terms": e.new_terms})
 
     def _when_LoanWrittenOff(self, e: ev.LoanWrittenOff) -> None:
         self.written_off = list(e.amounts)

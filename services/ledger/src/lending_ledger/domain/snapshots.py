@@ -8,12 +8,14 @@ from typing import Any
 
 from lending_ledger.domain.contract import COMPONENTS, parse_contract
 from lending_ledger.domain.loan_account import LoanAccount, Payment
+from lending_ledger.domain.restructure import restructured_contract
 
 SNAPSHOT_VERSION = 1
 _SCALARS = (
     "version", "status", "seq", "credit", "cash_in", "cash_out", "recognized_interest",
     "recognized_fees", "late_fees", "penalties", "withheld", "recoveries",
 )
+_SINCE_RESTRUCTURE = ("schedule_base", "interest_base", "fees_base", "restructure_seq")
 
 
 def _iso(d: date | None) -> str | None:
@@ -29,7 +31,10 @@ def snapshot(a: LoanAccount) -> dict[str, Any]:
     state.update(
         v=SNAPSHOT_VERSION, loan_id=a.loan_id, terms=a.terms, booking=a.booking, due=a.due,
         paid=a.paid, due_total=a.due_total, paid_total=a.paid_total,
-        written_off=a.written_off, disbursed_on=_iso(a.disbursed_on),
+        written_off=a.written_off, waived=a.waived, capitalized=a.capitalized,
+        restructures=a.restructures, restructured_at=_iso(a.restructured_at),
+        **{name: getattr(a, name) for name in _SINCE_RESTRUCTURE},
+        disbursed_on=_iso(a.disbursed_on),
         accrued_through=_iso(a.accrued_through), closed_on=_iso(a.closed_on),
         late_fee_charged=sorted(a.late_fee_charged),
         payments=[
@@ -51,6 +56,16 @@ def restore(state: dict[str, Any]) -> LoanAccount:
     a.due, a.paid = state["due"], state["paid"]
     a.due_total, a.paid_total = state["due_total"], state["paid_total"]
     a.written_off = state["written_off"]
+    # snapshots written before restructures existed lack these keys
+    a.waived = state.get("waived", [0, 0, 0, 0])
+    a.capitalized = state.get("capitalized", [0, 0, 0, 0])
+    a.restructures = state.get("restructures", [])
+    a.restructured_at = _day(state.get("restructured_at"))
+    for name in _SINCE_RESTRUCTURE:
+        setattr(a, name, state.get(name, 0))
+    for r in a.restructures:
+        assert a.contract is not None
+        a.contract = restructured_contract(a.contract, r["new_terms"], r["carried"], r["base"])
     a.disbursed_on = _day(state["disbursed_on"])
     a.accrued_through = _day(state["accrued_through"])
     a.closed_on = _day(state["closed_on"])
@@ -90,6 +105,7 @@ def read_model(a: LoanAccount) -> dict[str, Any]:
             "scheduled_unpaid": money(a.outstanding_total()),
             "credit_balance": money(a.credit),
             "written_off": money(sum(a.written_off)), "recovered": money(a.recoveries),
+            "waived": money(sum(a.waived)), "capitalized": money(sum(a.capitalized)),
             "total_paid": money(a.total_paid()),
         },
         "installments": installments,

@@ -16,12 +16,13 @@ from lending_events.servicing import BusinessDayClosed, PaymentReceived
 from lending_ledger.adapters.orm import accrual_runs, business_dates
 from lending_ledger.domain.errors import LedgerDomainError
 from lending_ledger.domain.loan_account import LoanAccount
+from lending_ledger.domain.restructure import RestructureRequest
 from lending_ledger.service_layer.booking import (
     refuse,
     when_loan_approved_keep_terms,
     when_offer_accepted_book_the_loan,
 )
-from lending_ledger.service_layer.ledger import LoanLedger
+from lending_ledger.service_layer.ledger import LoanLedger, UnknownLoanError
 from lending_platform.dispatch import EventHandler
 
 
@@ -78,13 +79,38 @@ def when_write_off_requested_write_off(ledger: LoanLedger) -> EventHandler:
     return handler
 
 
-async def when_restructure_requested_refuse_for_now(
-    session: AsyncSession, event: IntegrationEvent, envelope: Envelope
-) -> None:
-    """Restructuring is not built yet: the request is recorded for ops, never dropped."""
-    assert isinstance(event, RestructureRequested)
-    await refuse(session, event.loan_id, envelope, "restructure_not_supported",
-                 f"{event.kind} request {event.request_id} needs manual handling")
+def when_restructure_requested_restructure(ledger: LoanLedger) -> EventHandler:
+    """Books the new terms (LoanRestructured); an impossible request (unknown, closed or
+    written-off loan, another currency, an effective date before the last posted
+    transaction, parameters loanmath cannot schedule) is refused and recorded for ops,
+    never dropped. The same request id again is a no-op."""
+
+    async def handler(session: AsyncSession, event: IntegrationEvent, envelope: Envelope) -> None:
+        assert isinstance(event, RestructureRequested)
+        try:
+            request = restructure_request(event)
+            await ledger.execute(session, event.loan_id,
+                                 lambda account: account.restructure(request))
+        except (LedgerDomainError, UnknownLoanError, ValueError) as exc:
+            await refuse(session, event.loan_id, envelope, "restructure_not_applicable",
+                         f"{event.kind} request {event.request_id}: {exc}")
+
+    return handler
+
+
+def restructure_request(event: RestructureRequested) -> RestructureRequest:
+    cur = event.currency
+    return RestructureRequest(
+        restructure_id=f"rst-{event.request_id}"[:64], request_id=event.request_id,
+        kind=event.kind.value, effective_date=event.effective_date, currency=cur,
+        new_annual_rate=event.new_annual_rate,
+        new_installment_count=event.new_installment_count,
+        new_frequency=event.new_frequency.value if event.new_frequency else None,
+        first_due_date=event.first_due_date, capitalize_arrears=event.capitalize_arrears,
+        waive_amount=to_minor_units(event.waive_amount, cur),
+        settlement_amount=None if event.settlement_amount is None
+        else to_minor_units(event.settlement_amount, cur),
+    )
 
 
 def handlers(ledger: LoanLedger) -> dict[str, EventHandler]:
@@ -94,5 +120,5 @@ def handlers(ledger: LoanLedger) -> dict[str, EventHandler]:
         "PaymentReceived": when_payment_received_apply_it(ledger),
         "BusinessDayClosed": when_business_day_closed_schedule_accrual,
         "WriteOffRequested": when_write_off_requested_write_off(ledger),
-        "RestructureRequested": when_restructure_requested_refuse_for_now,
+        "RestructureRequested": when_restructure_requested_restructure(ledger),
     }

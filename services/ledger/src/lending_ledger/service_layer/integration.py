@@ -28,6 +28,13 @@ def _by_component(lines: list[list[int]]) -> list[int]:
     return parts
 
 
+def _published_numbers(account: LoanAccount, numbers: list[int]) -> list[int]:
+    """Installments are numbered on across restructures inside the ledger; the contract
+    numbers the current schedule from 1."""
+    base = account.schedule_base
+    return [n - base for n in numbers if n > base]
+
+
 def integration_events(account: LoanAccount, change: Change) -> list[IntegrationEvent]:
     c = account.contract
     assert c is not None
@@ -60,7 +67,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             value_date=date.fromisoformat(e.value_date),
             allocation=_breakdown(money, _by_component(e.lines)),
             overpayment=money(e.overpayment), outstanding=outstanding,
-            installments_settled=e.settled,
+            installments_settled=_published_numbers(account, e.settled),
         )
         return [first, *_corrections(account, change, e.reallocations, outstanding)]
     if isinstance(e, ev.PaymentReversed):
@@ -84,7 +91,15 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
         return [out.FeeCharged(
             **common, fee_id=e.fee_id, kind=e.kind, amount=money(e.amount),
             charged_on=date.fromisoformat(e.charged_on),
-            installment_number=e.installment_number,
+            installment_number=e.installment_number - account.schedule_base,
+        )]
+    if isinstance(e, ev.LoanRestructured):
+        return [out.LoanRestructured(
+            **common, restructure_id=e.restructure_id, request_id=e.request_id,
+            effective_date=date.fromisoformat(e.effective_date),
+            previous_outstanding=_breakdown(money, e.previous),
+            capitalized=money(sum(e.capitalized)), waived=money(sum(e.waived)),
+            new_terms=ContractTerms.model_validate(e.new_terms),
         )]
     if isinstance(e, ev.LoanWrittenOff):
         return [out.LoanWrittenOff(
