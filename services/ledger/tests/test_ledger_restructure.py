@@ -77,6 +77,9 @@ def test_capitalised_arrears_move_into_principal_and_the_rest_is_re_amortised():
     assert len(terms.schedule) == 6 and terms.start_date == OVERDUE_ON
     assert terms.principal == Decimal(new_principal) / 100
     assert event.capitalized == Decimal(sum(e.capitalized)) / 100
+    assert event.outstanding is not None
+    assert event.outstanding.principal == Decimal(new_principal) / 100
+    assert event.outstanding.interest == event.outstanding.penalties == Decimal("0.00")
 
 
 def test_carried_arrears_fall_due_with_the_first_new_installment():

@@ -134,6 +134,9 @@ class LoanRestructured(LedgerEvent):
                                 "principal")
     waived: Amount
     new_terms: ContractTerms
+    outstanding: Breakdown | None = Field(
+        default=None, description="Balances right after the restructure (capitalised amounts "
+        "are principal now); absent from events published before it existed")
 
     @model_validator(mode="after")
     def _one_currency(self) -> LoanRestructured:

@@ -120,7 +120,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "LoanRestructured": _money(
         restructure_id="rst-1", request_id="rr-1", effective_date=date(2025, 1, 15),
         previous_outstanding=_breakdown("1000.00"), capitalized="0.00", waived="0.00",
-        new_terms=TERMS),
+        new_terms=TERMS, outstanding=_breakdown("1000.00")),
     "LoanWrittenOff": _money(
         write_off_id="wo-1", request_id="wor-1", effective_date=date(2025, 10, 15),
         written_off=_breakdown("669.98", "20.10", "17.00", "12.40"), days_past_due=180,

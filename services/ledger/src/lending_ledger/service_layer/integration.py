@@ -99,7 +99,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             effective_date=date.fromisoformat(e.effective_date),
             previous_outstanding=_breakdown(money, e.previous),
             capitalized=money(sum(e.capitalized)), waived=money(sum(e.waived)),
-            new_terms=ContractTerms.model_validate(e.new_terms),
+            new_terms=ContractTerms.model_validate(e.new_terms), outstanding=outstanding,
         )]
     if isinstance(e, ev.LoanWrittenOff):
         return [out.LoanWrittenOff(
