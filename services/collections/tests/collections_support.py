@@ -86,7 +86,8 @@ class Collections:
         self.ctx: CollectionsContext = self.runtime.ports["collections"]
         dispatcher = EventDispatcher(build_handlers(self.ctx.policy))
         self.consumer = InMemoryConsumer(
-            broker, "collections", [topics.SERVICING, topics.LEDGER], dispatcher,
+            broker, "collections", [topics.SERVICING, topics.LEDGER, topics.UNDERWRITING],
+            dispatcher,
             inbox=PostgresInbox(self.runtime.sessions, "collections"))
         delivery = self.runtime.workers["delivery"]
         assert isinstance(delivery, MessageDelivery)

@@ -103,14 +103,16 @@ async def test_a_missed_payment_raises_one_early_warning_a_day_with_its_signals(
     [warning] = await coll.outbox("EarlyWarningRaised")
     assert (warning.severity, warning.signals, warning.days_past_due) == (
         "high", ["payment_missed", "first_payment_default", "partial_payment"], 1)
-    # cured once, late again on the third installment: the pattern is a signal of its own
+    # cured once, late again on the third installment: the pattern is a signal of its own,
+    # beside what the loan's record already holds
     await coll.deliver(delinquency(loan, FEB16, 1, "current", "dpd_1_30"),
                        delinquency(loan, date(2025, 2, 18), 0, "dpd_1_30", "current"))
     await coll.deliver(event("PaymentMissed", loan, installment_number=3,
                              as_of=date(2025, 4, 16)))
     later = (await coll.outbox("EarlyWarningRaised"))[-1]
-    assert (later.signals, later.severity) == (
-        ["payment_missed", "late_payment_pattern"], "medium")
+    assert (later.signals, later.severity, later.as_of) == (
+        ["payment_missed", "first_payment_default", "partial_payment", "late_payment_pattern"],
+        "high", date(2025, 4, 16))
 
 
 async def test_the_day_close_ages_the_loan_and_the_ladder_acts_once_per_day(

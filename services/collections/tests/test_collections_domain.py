@@ -147,17 +147,3 @@ def test_policy_files_that_do_not_make_sense_are_refused():
         rules_from_dict({"version": "x", "class": [{"from_dpd": 0, "class": "fine"}],
                          "stage": [{"from_dpd": 0, "stage": 1}],
                          "restructured": {"class": "normal", "stage": 1}})
-
-
-def test_early_warning_grades_a_missed_installment_by_its_signals():
-    from lending_collections.domain.early_warning import assess
-
-    first = assess(installment_number=1, amount_paid_minor=0, earlier_cures=0)
-    assert (first.signals, first.severity) == (
-        ("payment_missed", "first_payment_default"), "high")
-    later = assess(installment_number=3, amount_paid_minor=0, earlier_cures=0)
-    assert (later.signals, later.severity) == (("payment_missed",), "low")
-    partial = assess(installment_number=3, amount_paid_minor=5_000, earlier_cures=0)
-    assert partial.severity == "medium"
-    habitual = assess(installment_number=3, amount_paid_minor=5_000, earlier_cures=2)
-    assert (habitual.signals[-1], habitual.severity) == ("late_payment_pattern", "high")

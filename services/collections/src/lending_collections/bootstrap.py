@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from lending_collections.adapters.policy_files import load_classification, load_strategies
+from lending_collections.adapters.policy_files import (
+    load_classification,
+    load_early_warning,
+    load_recovery,
+    load_strategies,
+)
 from lending_collections.adapters.sms_gateway import HttpSmsGateway
 from lending_collections.config import Settings
 from lending_collections.service_layer.context import (
@@ -19,7 +24,7 @@ from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
 from lending_platform.wiring import standard_runtime
 
-REACTS_TO = ("servicing", "ledger")
+REACTS_TO = ("servicing", "ledger", "underwriting")  # underwriting: the origination score
 
 
 def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = None,
@@ -28,6 +33,8 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
     policy = CollectionsPolicy(
         book=load_strategies(settings.strategies_file),
         rules=load_classification(settings.classification_file),
+        recovery=load_recovery(settings.recovery_file),
+        warnings=load_early_warning(settings.early_warning_file),
         clock=clock, batch_size=settings.strategy_batch_size)
     runtime = standard_runtime(
         settings, reacts_to=REACTS_TO, handlers=build_handlers(policy), publisher=publisher)

@@ -17,6 +17,8 @@ class Settings(ServiceSettings):
     port: int = 8005
     strategies_file: Path = PACKAGE / "strategies.toml"
     classification_file: Path = PACKAGE / "classification.toml"
+    recovery_file: Path = PACKAGE / "recovery.toml"
+    early_warning_file: Path = PACKAGE / "early_warning.toml"
     sms_gateway_url: str = "http://127.0.0.1:8102"
     sms_gateway_timeout_s: float = Field(default=5.0, gt=0)
     delivery_poll_interval_s: float = Field(default=1.0, gt=0)

@@ -43,6 +43,8 @@ loans = Table(
     Column("classification_version", Text),
     Column("total_paid", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("applicant_id", Text),  # the borrower: their exposure across loans
+    Index("loans_by_applicant", "applicant_id"),
 )
 
 cases = Table(
@@ -124,4 +126,87 @@ business_day = Table(
     "business_day", metadata,
     Column("id", Integer, primary_key=True),
     Column("business_date", Date, nullable=False),
+)
+
+# A restructure or settlement proposed by a collector, or a write-off recommended by the day
+# close: pending until someone with an approver role (never the proposer) decides it.
+recovery_proposals = Table(
+    "recovery_proposals", metadata,
+    Column("proposal_id", Text, primary_key=True),
+    Column("case_id", Text, ForeignKey("cases.case_id"), nullable=False),
+    Column("loan_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),  # proposed -> approved | rejected
+    Column("currency", Text, nullable=False),
+    Column("waive_amount", BigInteger, nullable=False, server_default="0"),
+    Column("terms", JSONB, nullable=False, server_default="{}"),
+    Column("approver_roles", JSONB, nullable=False),
+    Column("rules_version", Text, nullable=False),
+    Column("proposed_by", Text, nullable=False),
+    Column("proposed_on", Date, nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("reason", Text, nullable=False),
+    Column("decided_by", Text),
+    Column("decided_on", Date),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_reason", Text),
+    Column("request_id", Text, unique=True),
+    Column("idempotency_key", Text, unique=True),
+    Index("proposals_one_pending_per_case", "case_id", unique=True,
+          postgresql_where=text("status = 'proposed'")),
+    Index("proposals_by_status", "status", "proposed_on"),
+)
+
+# The early-warning signal per loan: the facts seen on the stream and the score they give.
+loan_risk = Table(
+    "loan_risk", metadata,
+    Column("loan_id", Text, primary_key=True),
+    Column("score", Integer, nullable=False, server_default="0"),
+    Column("level", Text, nullable=False, server_default="none"),
+    Column("signals", JSONB, nullable=False, server_default="[]"),
+    Column("facts", JSONB, nullable=False, server_default="{}"),
+    Column("as_of", Date),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Pre-due SMS to flagged loans (no case yet), sent by the delivery worker after commit.
+outreach = Table(
+    "outreach", metadata,
+    Column("outreach_id", Text, primary_key=True),
+    Column("loan_id", Text, nullable=False),
+    Column("installment_number", Integer, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("business_date", Date, nullable=False),
+    Column("risk_level", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("delivery_status", Text, nullable=False),
+    Column("send_after", DateTime(timezone=True), nullable=False),
+    Column("reference", Text),
+    Column("dedupe_key", Text, nullable=False, unique=True),
+    Index("outreach_to_send", "send_after", postgresql_where=text("delivery_status = 'pending'")),
+)
+
+# The portfolio as it was: one row per open loan per closed business day.
+loan_days = Table(
+    "loan_days", metadata,
+    Column("business_date", Date, primary_key=True),
+    Column("loan_id", Text, primary_key=True),
+    Column("partner_id", Text, nullable=False),
+    Column("product_code", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("bucket", Text, nullable=False),
+    Column("days_past_due", Integer, nullable=False),
+    Column("outstanding_principal", BigInteger, nullable=False),
+)
+
+# Money that left or came back after the loss: recoveries (RecoveryApplied), write-offs.
+portfolio_flows = Table(
+    "portfolio_flows", metadata,
+    Column("flow_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("loan_id", Text, nullable=False),
+    Column("on_date", Date, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Index("portfolio_flows_by_date", "on_date"),
 )

@@ -55,6 +55,15 @@ async def update_loan(session: AsyncSession, loan_id: str, **values: Any) -> Non
                           .values(**values, updated_at=func.now()))
 
 
+async def exposure_of(session: AsyncSession, applicant_id: str, currency: str, *,
+                      but: str) -> int:
+    """The borrower's outstanding principal on their other open loans, in ``currency``."""
+    return int(await session.scalar(
+        select(func.coalesce(func.sum(loans.c.outstanding_principal), 0))
+        .where(loans.c.applicant_id == applicant_id, loans.c.currency == currency,
+               loans.c.loan_id != but, loans.c.status.in_(("booked", "active")))) or 0)
+
+
 # --- cases -------------------------------------------------------------------------------
 
 def _case(row: Row[Any]) -> CollectionCase:

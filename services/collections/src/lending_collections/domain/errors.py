@@ -21,3 +21,23 @@ class PromiseInvalidError(CollectionsError, ValueError):
 
 class StrategyFileError(CollectionsError, ValueError):
     """strategies.toml or classification.toml does not describe a valid policy."""
+
+
+class ProposalNotFoundError(CollectionsError, LookupError):
+    pass
+
+
+class ProposalInvalidError(CollectionsError, ValueError):
+    """A recovery plan that cannot be asked for; ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+class ProposalDecidedError(CollectionsError):
+    """The proposal was already approved or rejected (by someone else)."""
+
+
+class ApprovalRefusedError(CollectionsError):
+    """The approver proposed it (maker-checker) or lacks a role the approval rules require."""

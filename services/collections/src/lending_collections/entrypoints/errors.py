@@ -6,9 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from lending_collections.domain.errors import (
+    ApprovalRefusedError,
     CaseClosedError,
     CaseNotFoundError,
     PromiseInvalidError,
+    ProposalDecidedError,
+    ProposalInvalidError,
+    ProposalNotFoundError,
 )
 from lending_platform.problems import ProblemError
 
@@ -23,3 +27,12 @@ def domain_errors() -> Iterator[None]:
         raise ProblemError(409, str(exc), code="case-closed") from exc
     except PromiseInvalidError as exc:
         raise ProblemError(422, str(exc), code="promise-invalid") from exc
+    except ProposalNotFoundError as exc:
+        raise ProblemError(404, str(exc), code="proposal-not-found") from exc
+    except ProposalInvalidError as exc:
+        raise ProblemError(422, str(exc), code="proposal-invalid", errors=[
+            {"field": exc.field, "message": exc.message}]) from exc
+    except ProposalDecidedError as exc:
+        raise ProblemError(409, str(exc), code="proposal-decided") from exc
+    except ApprovalRefusedError as exc:
+        raise ProblemError(403, str(exc), code="approval-refused") from exc

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from lending_events import Amount, CurrencyCode, from_minor_units
-from lending_events.vocabulary import CollectionStage, ReasonCode
+from lending_events.money import Rate
+from lending_events.vocabulary import CollectionStage, ReasonCode, RepaymentFrequency
 
 Note = Field(min_length=1, max_length=500, description="Why: kept in the case's audit")
 
@@ -118,3 +120,56 @@ class CaseDetailPublic(CasePublic):
 class ContactPublic(BaseModel):
     action_id: str
     case_id: str
+
+
+class ProposalCreate(BaseModel):
+    """A recovery plan for the case; parameters left out keep the loan's current terms."""
+
+    kind: str = Field(pattern=r"^(reschedule|term_extension|payment_holiday|rate_change"
+                      r"|settlement)$")
+    effective_date: date
+    new_annual_rate: Rate | None = Field(default=None, ge=0, le=1)
+    new_installment_count: int | None = Field(default=None, ge=1, le=600)
+    new_frequency: RepaymentFrequency | None = None
+    first_due_date: date | None = None
+    capitalize_arrears: bool = False
+    waive_amount: Amount = Field(default=Decimal("0"), ge=0)
+    settlement_amount: Amount | None = Field(default=None, gt=0)
+    reason: str = Note
+
+
+class DecisionCreate(BaseModel):
+    reason: str = Note
+
+
+class ProposalPublic(BaseModel):
+    proposal_id: str
+    case_id: str
+    loan_id: str
+    kind: str
+    status: str
+    currency: str
+    waive_amount: str
+    terms: dict[str, Any]
+    approver_roles: list[str]
+    rules_version: str
+    proposed_by: str
+    proposed_on: date
+    proposed_at: datetime
+    reason: str
+    decided_by: str | None
+    decided_on: date | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    request_id: str | None = Field(description="The RestructureRequested / WriteOffRequested "
+                                   "request id, once approved")
+
+    @classmethod
+    def of(cls, row: Any) -> ProposalPublic:
+        data = {k: getattr(row, k) for k in cls.model_fields if k != "waive_amount"}
+        return cls(**data, waive_amount=format(
+            from_minor_units(row.waive_amount, row.currency), "f"))
+
+
+class ProposalPage(BaseModel):
+    items: list[ProposalPublic]

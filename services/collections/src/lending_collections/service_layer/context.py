@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lending_collections.domain.classification import ClassificationRules
+from lending_collections.domain.early_warning import EarlyWarningRules
+from lending_collections.domain.recovery import RecoveryPolicy
 from lending_collections.domain.strategy import StrategyBook
 
 SOURCE = "/lending/collections"
@@ -23,6 +25,8 @@ def utc_now() -> datetime:
 class CollectionsPolicy:
     book: StrategyBook
     rules: ClassificationRules
+    recovery: RecoveryPolicy
+    warnings: EarlyWarningRules
     clock: Clock = utc_now
     batch_size: int = 2000
 

@@ -1,6 +1,7 @@
 """What collections does when servicing closes a business day, all in the consumer's one
-transaction: age the delinquent loans, break the promises whose date passed, and run the
-strategy pass over every open case.
+transaction: age the delinquent loans, break the promises whose date passed, run the
+strategy pass over every open case, recommend the write-offs the policy's DPD calls for, and
+snapshot the book for the portfolio report.
 
 Every step is safe to repeat for the same day (a redelivered or re-published close):
 ageing only touches loans not yet aged to that date, only pending promises can break, and
@@ -34,6 +35,7 @@ from lending_collections.domain.strategy import (
     PlannedAction,
     plan,
 )
+from lending_collections.service_layer import recovery, report
 from lending_collections.service_layer.context import SOURCE, CollectionsPolicy
 from lending_events import from_minor_units, to_envelope, topic_for
 from lending_events.collections_events import CollectionActionTaken, PromiseToPayBroken
@@ -60,6 +62,8 @@ async def close_business_day(session: AsyncSession, policy: CollectionsPolicy,
     await age_delinquent_loans(session, policy, business_date)
     await break_due_promises(session, business_date)
     await run_strategies(session, policy, business_date)
+    await recovery.recommend_write_offs(session, policy, business_date)
+    await report.snapshot_day(session, business_date)
     await repo.advance_business_date(session, next_business_date)
 
 

@@ -15,7 +15,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lending_collections.adapters.orm import case_actions, cases
+from lending_collections.adapters.orm import case_actions, cases, outreach
 from lending_collections.domain.cases import SYSTEM
 from lending_collections.service_layer.context import SOURCE, Clock
 from lending_collections.service_layer.ports import (
@@ -54,7 +54,38 @@ class MessageDelivery:
         self._stopping.set()
 
     async def deliver_due(self) -> int:
-        """Sends one batch of due messages; returns how many were settled."""
+        """Sends one batch of due messages (case reminders, then pre-due outreach); returns
+        how many were settled."""
+        return await self._deliver_case_messages() + await self._deliver_outreach()
+
+    async def _deliver_outreach(self) -> int:
+        """Pre-due SMS to flagged loans: no case, so no CollectionActionTaken; the outreach
+        row is their audit (delivered with the gateway's reference, or failed and why)."""
+        settled = 0
+        async with self.sessions() as session, session.begin():
+            due = (await session.execute(
+                select(outreach.c.outreach_id, outreach.c.loan_id, outreach.c.body)
+                .where(outreach.c.delivery_status == "pending",
+                       outreach.c.send_after <= self.clock())
+                .order_by(outreach.c.send_after).limit(self.batch_size)
+                .with_for_update(skip_locked=True))).all()
+            for row in due:
+                try:
+                    reference = await self.notifier.send(
+                        Message(row.outreach_id, "sms", row.loan_id, row.body))
+                    status = "delivered"
+                except NotificationUnavailableError as exc:
+                    log.warning("gateway unavailable, retrying later: %s", exc)
+                    break
+                except NotificationRejectedError as exc:
+                    reference, status = str(exc), "failed"
+                await session.execute(update(outreach).where(
+                    outreach.c.outreach_id == row.outreach_id).values(
+                    delivery_status=status, reference=reference))
+                settled += 1
+        return settled
+
+    async def _deliver_case_messages(self) -> int:
         settled = 0
         async with self.sessions() as session, session.begin():
             due = (await session.execute(

@@ -8,6 +8,8 @@ the partial unique index on cases makes "one open case per loan" hold whatever t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Row
@@ -16,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending_collections.adapters import repository as repo
 from lending_collections.domain import cases as case_rules
 from lending_collections.domain.buckets import bucket_of, is_delinquent
-from lending_collections.domain.early_warning import assess
-from lending_collections.service_layer import day_close
+from lending_collections.service_layer import day_close, report
 from lending_collections.service_layer.cases import close_open_case, open_case, reclassify
 from lending_collections.service_layer.context import SOURCE, CollectionsPolicy
+from lending_collections.service_layer.risk import queue_pre_due_outreach, update_risk
 from lending_events import IntegrationEvent, from_minor_units, to_minor_units
-from lending_events.collections_events import EarlyWarningRaised, PromiseToPayKept
+from lending_events.collections_events import PromiseToPayKept
 from lending_events.envelope import Envelope
 from lending_events.ledger import (
     Disbursed,
@@ -30,8 +32,15 @@ from lending_events.ledger import (
     LoanRestructured,
     LoanWrittenOff,
     PaymentApplied,
+    RecoveryApplied,
 )
-from lending_events.servicing import BusinessDayClosed, DelinquencyChanged, PaymentMissed
+from lending_events.servicing import (
+    BusinessDayClosed,
+    DelinquencyChanged,
+    InstallmentDueSoon,
+    PaymentMissed,
+)
+from lending_events.underwriting import ScoreComputed
 from lending_platform.dispatch import EventHandler
 from lending_platform.unit_of_work import emit_in
 
@@ -61,7 +70,11 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
             "loan_id": event.loan_id, "partner_id": event.partner_id,
             "product_code": event.terms.product_code, "currency": event.currency,
             "principal": principal, "outstanding_principal": principal, "status": "booked",
-            "classification_version": policy.rules.version})
+            "classification_version": policy.rules.version, "applicant_id": event.applicant_id})
+        before = await repo.exposure_of(session, event.applicant_id, event.currency,
+                                        but=event.loan_id)
+        await update_risk(session, policy, event.loan_id, event.booked_on, lambda f: replace(
+            f, exposure_before=before, exposure_after=before + principal))
 
     async def on_disbursed(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, Disbursed)
@@ -79,17 +92,9 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
                                                                          cur)))
         await reclassify(session, policy, loan, days_past_due=dpd,
                          restructured=loan.restructured)
-        warning = assess(installment_number=event.installment_number,
-                         amount_paid_minor=to_minor_units(event.amount_paid, cur),
-                         earlier_cures=await repo.earlier_cures(session, loan.loan_id))
-        warning_id = repo.new_id("ew")
-        if await repo.add_warning(session, {
-                "warning_id": warning_id, "loan_id": loan.loan_id, "as_of": event.as_of,
-                "severity": warning.severity, "signals": list(warning.signals)}):
-            await emit_in(session, EarlyWarningRaised(
-                loan_id=loan.loan_id, warning_id=warning_id, as_of=event.as_of,
-                severity=warning.severity, signals=list(warning.signals),
-                days_past_due=dpd), SOURCE)
+        paid = to_minor_units(event.amount_paid, cur) > 0
+        await update_risk(session, policy, loan.loan_id, event.as_of, lambda f: f.missed_payment(
+            event.installment_number, event.due_date, paid, dpd), always_raise=True)
 
     async def on_delinquency(session: AsyncSession, event: IntegrationEvent,
                              env: Envelope) -> None:
@@ -105,6 +110,8 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         asset_class = await reclassify(session, policy, loan, days_past_due=event.days_past_due,
                                        restructured=loan.restructured)
         await repo.advance_business_date(session, event.as_of)
+        await update_risk(session, policy, loan.loan_id, event.as_of,
+                          lambda f: f.dpd(event.days_past_due))
         case = await repo.open_case_of(session, loan.loan_id)
         if not is_delinquent(bucket):
             await close_open_case(session, loan.loan_id, cur, resolution=case_rules.CURED,
@@ -130,6 +137,9 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
             session, loan.loan_id, total_paid=loan.total_paid + amount,
             outstanding_principal=to_minor_units(event.outstanding.principal, cur))
         await repo.add_paid_to_open_case(session, loan.loan_id, amount)
+        if event.installments_settled:
+            await update_risk(session, policy, loan.loan_id, event.value_date,
+                              lambda f: f.settled(event.installments_settled, event.value_date))
         for promise in await repo.pending_promises_of_loan(session, loan.loan_id):
             kept = promise.apply_payment(amount, event.value_date)
             await repo.save_promise(session, promise)
@@ -172,6 +182,9 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
                                bucket=bucket_of(event.days_past_due))
         await reclassify(session, policy, loan, days_past_due=event.days_past_due,
                          restructured=loan.restructured, written_off=True)
+        await report.record_flow(session, f"write_off:{event.write_off_id}", "write_off",
+                                 loan.loan_id, event.effective_date, event.currency,
+                                 to_minor_units(event.written_off.principal, event.currency))
         await close_open_case(session, loan.loan_id, event.currency,
                               resolution=case_rules.WRITTEN_OFF, on=event.effective_date,
                               why=f"loan written off ({event.reason})")
@@ -194,8 +207,33 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         await day_close.close_business_day(session, policy, event.business_date,
                                            event.next_business_date)
 
+    async def on_due_soon(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
+        assert isinstance(event, InstallmentDueSoon)
+        today = event.due_date - timedelta(days=event.days_until_due)
+        await update_risk(session, policy, event.loan_id, today,
+                          lambda f: f.due(event.installment_number, event.due_date))
+        await queue_pre_due_outreach(
+            session, policy, loan_id=event.loan_id, installment=event.installment_number,
+            due_date=event.due_date, amount=f"{event.amount_due} {event.currency}",
+            business_date=today)
+
+    async def on_scored(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
+        assert isinstance(event, ScoreComputed)
+        today = await repo.current_business_date(session) or policy.clock().date()
+        await update_risk(session, policy, event.loan_id, today, lambda f: replace(
+            f, origination_score=event.score,
+            probability_of_default=str(event.probability_of_default)))
+
+    async def on_recovery(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
+        assert isinstance(event, RecoveryApplied)
+        await report.record_flow(session, f"recovery:{event.payment_id}", "recovery",
+                                 event.loan_id, event.received_on, event.currency,
+                                 to_minor_units(event.amount, event.currency))
+
     return {
-        "LoanBooked": on_booked, "Disbursed": on_disbursed, "PaymentMissed": on_missed,
+        "LoanBooked": on_booked, "InstallmentDueSoon": on_due_soon,
+        "ScoreComputed": on_scored, "RecoveryApplied": on_recovery,
+        "Disbursed": on_disbursed, "PaymentMissed": on_missed,
         "DelinquencyChanged": on_delinquency, "PaymentApplied": on_payment,
         "LoanRestructured": on_restructured, "LoanWrittenOff": on_written_off,
         "LoanClosed": on_closed, "BusinessDayClosed": on_day_closed,
