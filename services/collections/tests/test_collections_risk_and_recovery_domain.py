@@ -138,6 +138,8 @@ def test_approval_rules_pick_the_roles_by_kind_and_amount_waived():
      "waive_amount"),
     ("term_extension", {"new_installment_count": 9, "settlement_minor": 5}, "settlement_amount"),
     ("settlement", {"settlement_minor": 200_000}, "settlement_amount"),
+    ("term_extension", {"new_installment_count": 9, "new_annual_rate": Decimal("0.1")},
+     "new_annual_rate"),
     ("gift", {}, "kind"),
 ])
 def test_a_plan_that_cannot_be_asked_for_names_the_field(kind: str, given: dict[str, object],

@@ -12,6 +12,7 @@ from loanctl.commands import (
     loanmath_cmds,
     operators,
     partners,
+    report,
     scorecard,
 )
 
@@ -23,6 +24,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(partners.app, name="partners")
 app.add_typer(operators.app, name="operators")
 app.add_typer(cob.app, name="cob")
+app.add_typer(report.app, name="report")
 loanmath_cmds.register(app)
 
 if __name__ == "__main__":

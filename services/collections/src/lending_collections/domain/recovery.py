@@ -94,6 +94,9 @@ def check_terms(kind: str, terms: PlanTerms, today: date, outstanding_minor: int
             and terms.first_due_date is None:
         raise ProposalInvalidError("new_installment_count",
                                    "a reschedule needs new_installment_count or first_due_date")
+    if PLAN_KINDS[kind] == "reschedule" and terms.new_annual_rate is not None:
+        raise ProposalInvalidError("new_annual_rate", f"a {kind} keeps the rate "
+                                   "(propose a rate_change)")
     if terms.first_due_date is not None and terms.first_due_date <= terms.effective_date:
         raise ProposalInvalidError("first_due_date", "must be after effective_date")
     if terms.settlement_minor is not None:

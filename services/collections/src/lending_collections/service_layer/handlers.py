@@ -164,8 +164,9 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
             return
         await repo.update_loan(session, loan.loan_id, restructured=True, days_past_due=0,
                                dpd_as_of=event.effective_date, bucket="current", overdue=0,
-                               outstanding_principal=to_minor_units(event.new_terms.principal,
-                                                                    cur))
+                               outstanding_principal=to_minor_units(
+                                   event.outstanding.principal if event.outstanding
+                                   else event.new_terms.principal, cur))
         await reclassify(session, policy, loan, days_past_due=0, restructured=True)
         await close_open_case(session, loan.loan_id, cur, resolution=case_rules.RESTRUCTURED,
                               on=event.effective_date,
