@@ -47,6 +47,17 @@ def test_a_signed_offer_must_be_current_unexpired_and_as_disclosed() -> None:
     assert expired.value.reason == "expired" and app.status == Status.EXPIRED
 
 
+def test_an_offer_the_sweep_expired_is_refused_as_expired_and_stays_expired() -> None:
+    app = _approved()
+    app.expire(NOW + timedelta(days=8))
+    assert app.status == Status.EXPIRED and app.changes[-1].reasons == ("offer_expired",)
+    with pytest.raises(OfferUnavailableError) as refused:
+        app.accept_offer("offer-1", "h" * 64, {}, NOW + timedelta(days=9))
+    assert refused.value.reason == "expired"
+    app.approve(_offer("offer-2"), {"outcome": "approved", "reasons": []}, NOW)
+    assert app.status == Status.EXPIRED  # a late re-pricing does not reopen it
+
+
 def test_an_accepted_offer_moves_on_to_disbursed_and_cannot_then_be_withdrawn() -> None:
     app = _approved()
     app.accept_offer("offer-1", "h" * 64, {"device_id": "d"}, NOW)

@@ -10,6 +10,7 @@ from lending_intake.adapters.webhook_delivery import (
 )
 from lending_intake.config import Settings
 from lending_intake.service_layer.context import IntakeContext, PartnerDirectory, utc_now
+from lending_intake.service_layer.expiry import OfferExpiryWorker
 from lending_intake.service_layer.handlers import build_handlers
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
@@ -30,11 +31,15 @@ def bootstrap(
         settings, reacts_to=REACTS_TO, handlers=build_handlers(partners, utc_now),
         publisher=publisher, issues_credentials=True,
     )
-    runtime.ports["intake"] = IntakeContext(
-        runtime.sessions, catalogue, settings.identity_hash_key, partners, utc_now)
+    ctx = IntakeContext(runtime.sessions, catalogue, settings.identity_hash_key, partners,
+                        utc_now)
+    runtime.ports["intake"] = ctx
     runtime.workers["webhooks"] = WebhookWorker(
         runtime.sessions, webhook_sender or HttpWebhookSender(settings.webhook_timeout_seconds),
         poll_seconds=settings.webhook_poll_seconds, batch_size=settings.webhook_batch_size,
         backoff_scale=settings.webhook_backoff_scale,
     )
+    runtime.workers["offer_expiry"] = OfferExpiryWorker(
+        ctx, poll_seconds=settings.offer_expiry_poll_seconds,
+        batch_size=settings.offer_expiry_batch_size)
     return runtime

@@ -26,6 +26,9 @@ class Settings(ServiceSettings):
     # Multiplies the retry backoff (10 s, 30 s, 2 min ... for 24 h); tests shrink it.
     webhook_backoff_scale: float = Field(default=1.0, gt=0)
     webhook_batch_size: int = Field(default=50, ge=1)
+    # How often approved applications whose offer passed its expiry are marked expired.
+    offer_expiry_poll_seconds: float = Field(default=30.0, gt=0)
+    offer_expiry_batch_size: int = Field(default=200, ge=1)
 
     @field_validator("identity_hash_key")
     @classmethod

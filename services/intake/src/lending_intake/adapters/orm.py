@@ -58,8 +58,12 @@ applications = Table(
     Column("accepted", JSONB),
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The current offer's expiry, beside the JSON, so the sweep finds due offers by index.
+    Column("offer_expires_at", DateTime(timezone=True)),
     Index("applications_by_partner", "partner_id", "submitted_at", "id"),
     Index("applications_by_identity", "identity_hash"),
+    Index("applications_offers_due", "offer_expires_at",
+          postgresql_where=text("status = 'approved'")),
 )
 
 idempotency_keys = Table(

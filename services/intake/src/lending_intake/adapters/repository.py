@@ -127,11 +127,25 @@ async def save_application(
     values: dict[str, Any] = dict(
         status=app.status.value, missing_documents=app.missing_documents,
         decision=app.decision, offer=offer_json(app.offer), accepted=app.accepted,
-        updated_at=app.updated_at,
+        updated_at=app.updated_at, offer_expires_at=app.offer.expires_at if app.offer else None,
     )
     if documents is not None:
         values["documents"] = documents
     await session.execute(update(applications).where(applications.c.id == app.id).values(values))
+
+
+async def lock_due_offers(session: AsyncSession, now: datetime, limit: int) -> list[Application]:
+    """Approved applications whose offer expired by ``now``, locked for this transaction.
+    SKIP LOCKED lets several replicas sweep at once, each taking different rows, and never
+    waits on an acceptance in progress (which holds its row: it decides that one itself)."""
+    c = applications.c
+    rows = (await session.execute(
+        select(applications)
+        .where(c.status == Status.APPROVED.value, c.offer_expires_at <= now)
+        .order_by(c.offer_expires_at).limit(limit)
+        .with_for_update(skip_locked=True)
+    )).all()
+    return [application_from_row(row) for row in rows]
 
 
 def encode_cursor(*parts: object) -> str:

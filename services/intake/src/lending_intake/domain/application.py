@@ -127,6 +127,9 @@ class Application:
         offer = self.offer
         if self.status == Status.OFFER_ACCEPTED and offer and offer.offer_id == offer_id:
             raise OfferUnavailableError("already_accepted", "This offer was already accepted.")
+        if self.status == Status.EXPIRED and offer and offer.offer_id == offer_id:
+            raise OfferUnavailableError("expired", f"The offer expired at "
+                                        f"{offer.expires_at.isoformat()}.")
         if self.status != Status.APPROVED or offer is None:
             raise OfferUnavailableError("no_offer",
                                         f"A {self.current_status(now)} application has no "

@@ -28,6 +28,7 @@ from lending_intake.domain.errors import (
 )
 from lending_intake.domain.rules import Requested, check_application, missing_documents
 from lending_intake.service_layer.context import SOURCE, IntakeContext
+from lending_intake.service_layer.expiry import record_expiry
 from lending_intake.service_layer.notify import queue_status_webhooks
 from lending_platform.unit_of_work import UnitOfWork
 
@@ -162,7 +163,7 @@ async def accept_offer(ctx: IntakeContext, partner_id: str, app_id: str,
                                      evidence, now)
         except OfferUnavailableError as exc:
             if exc.reason == "expired":  # record the expiry we just noticed, then refuse
-                await _record_expiry(ctx, uow, app, now)
+                await record_expiry(ctx, uow, app, now)
                 await uow.commit()
             raise
         account = row.request["disbursement_account"]
@@ -177,14 +178,6 @@ async def accept_offer(ctx: IntakeContext, partner_id: str, app_id: str,
         await queue_status_webhooks(ctx.partners, uow.session, app)
         await uow.commit()
     return app
-
-
-async def _record_expiry(ctx: IntakeContext, uow: UnitOfWork, app: Application,
-                         now: datetime) -> None:
-    await repository.save_application(uow.session, app)
-    await uow.emit(ApplicationWithdrawn(loan_id=app.id, reason="offer_expired",
-                                        withdrawn_by="system", withdrawn_at=now))
-    await queue_status_webhooks(ctx.partners, uow.session, app)
 
 
 async def withdraw(ctx: IntakeContext, partner_id: str, app_id: str, reason: str) -> Application:
