@@ -4,10 +4,12 @@ or WriteOffRequested). Who, when and why of each step is in the case's audit."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
+from lending_collections.domain.errors import ProposalInvalidError
 from lending_collections.domain.recovery import PlanTerms
 from lending_collections.entrypoints.errors import domain_errors
 from lending_collections.entrypoints.schemas import (
@@ -19,6 +21,7 @@ from lending_collections.entrypoints.schemas import (
 from lending_collections.service_layer import recovery
 from lending_collections.service_layer.context import CollectionsContext
 from lending_events import to_minor_units
+from lending_events.money import MoneyFormatError
 from lending_platform.auth import require_operator
 from lending_platform.credentials import Principal
 
@@ -37,6 +40,15 @@ async def _public(ctx: CollectionsContext, proposal_id: str) -> ProposalPublic:
         return ProposalPublic.of(await recovery.proposal_row(session, proposal_id))
 
 
+def _minor(field: str, amount: Decimal | None, currency: str) -> int:
+    if amount is None:
+        return 0
+    try:
+        return to_minor_units(amount, currency)
+    except MoneyFormatError as exc:
+        raise ProposalInvalidError(field, str(exc)) from exc
+
+
 @router.post("/cases/{case_id}/proposals", response_model=ProposalPublic, status_code=201)
 async def propose(request: Request, case_id: str, body: ProposalCreate, collector: Collector,
                   idempotency_key: IdempotencyKey = None) -> ProposalPublic:
@@ -51,9 +63,9 @@ async def propose(request: Request, case_id: str, body: ProposalCreate, collecto
                 new_installment_count=body.new_installment_count,
                 new_frequency=body.new_frequency.value if body.new_frequency else None,
                 first_due_date=body.first_due_date, capitalize_arrears=body.capitalize_arrears,
-                waive_minor=to_minor_units(body.waive_amount, currency),
+                waive_minor=_minor("waive_amount", body.waive_amount, currency),
                 settlement_minor=None if body.settlement_amount is None
-                else to_minor_units(body.settlement_amount, currency))
+                else _minor("settlement_amount", body.settlement_amount, currency))
             proposal = await recovery.propose(
                 session, ctx.policy, case_id, kind=body.kind, terms=terms, by=collector.id,
                 why=body.reason, idempotency_key=idempotency_key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -133,7 +132,8 @@ class ProposalCreate(BaseModel):
     new_frequency: RepaymentFrequency | None = None
     first_due_date: date | None = None
     capitalize_arrears: bool = False
-    waive_amount: Amount = Field(default=Decimal("0"), ge=0)
+    waive_amount: Amount | None = Field(default=None, ge=0, description="Forgiven, in the "
+                                        "loan's currency; none when left out")
     settlement_amount: Amount | None = Field(default=None, gt=0)
     reason: str = Note
 
