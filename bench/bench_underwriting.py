@@ -34,12 +34,13 @@ DECISIONS = {"LoanApproved", "ApplicationDeclined", "ApplicationReferred"}
 
 # --- the service process -------------------------------------------------------------------
 def service_process(db_url: str, bootstrap: str, bureau_url: str, out: str, ready: Any,
-                    stop: Any) -> None:
+                    stop: Any, profile: str | None = None) -> None:
     from pathlib import Path as P
 
     from lending_events import Envelope
     from lending_messaging.kafka_publisher import KafkaEventPublisher
     from lending_platform.app import build_app
+    from lending_platform.testing import _consumer_caught_up
     from lending_underwriting.bootstrap import bootstrap as wire
     from lending_underwriting.bootstrap import http_bureau
     from lending_underwriting.config import Settings
@@ -86,15 +87,20 @@ def service_process(db_url: str, bootstrap: str, bureau_url: str, out: str, read
 
     async def main() -> None:
         async with app.router.lifespan_context(app):
-            consumer = app.state.runtime.workers["consumer"]
-            while not consumer.assignment():
-                await asyncio.sleep(0.05)
+            # "latest" is fixed per partition on the first fetch: wait until a probe is
+            # handled, or the first applications could fall before the starting point.
+            await _consumer_caught_up(app)
             ready.set()
             while not stop.is_set():
                 await asyncio.sleep(0.05)
         P(out).write_text(json.dumps({"consumed": consumed, "published": published}))
 
-    asyncio.run(main())
+    if profile:
+        import cProfile
+
+        cProfile.runctx("asyncio.run(main())", globals(), locals(), profile)
+    else:
+        asyncio.run(main())
 
 
 def bureau_process(port: int) -> None:
@@ -147,7 +153,8 @@ async def produce(bootstrap: str, loan_ids: list[str], rate: float | None,
     return sent
 
 
-async def run(infra: Any, rate: float | None, count: int, tmp: Path) -> dict[str, Any]:
+async def run(infra: Any, rate: float | None, count: int, tmp: Path,
+              profile: str | None = None) -> dict[str, Any]:
     from aiokafka import AIOKafkaConsumer
 
     ctx = mp.get_context("spawn")
@@ -160,7 +167,7 @@ async def run(infra: Any, rate: float | None, count: int, tmp: Path) -> dict[str
     out = tmp / f"stamps-{uuid.uuid4().hex[:6]}.json"
     service = ctx.Process(target=service_process, args=(
         infra.s.database_url(db), infra.s.kafka_bootstrap, f"http://127.0.0.1:{port}",
-        str(out), ready, stop), daemon=True)
+        str(out), ready, stop, profile), daemon=True)
     service.start()
     reader = AIOKafkaConsumer("lending.underwriting.v1", bootstrap_servers=infra.s.kafka_bootstrap,
                               group_id=f"bench-reader-{uuid.uuid4().hex[:6]}",
@@ -271,7 +278,7 @@ async def main(args: Any) -> dict[str, Any]:
     tmp = Path(infra.s.local / "bench")
     tmp.mkdir(parents=True, exist_ok=True)
     baseline = baselines(args.iterations)
-    paced = await run(infra, args.rate, int(args.rate * args.seconds), tmp)
+    paced = await run(infra, args.rate, int(args.rate * args.seconds), tmp, args.profile)
     burst = await run(infra, None, args.burst, tmp)
     return {"settings": {k: str(v) for k, v in vars(args).items() if k != "json_out"},
             "baseline": baseline, "paced": paced, "burst": burst,
@@ -320,6 +327,7 @@ if __name__ == "__main__":
     parser.add_argument("--burst", type=int, default=2000)
     parser.add_argument("--iterations", type=int, default=20_000)
     parser.add_argument("--json-out", type=Path)
+    parser.add_argument("--profile", help="cProfile the service process of the paced run")
     arguments = parser.parse_args()
     result = asyncio.run(main(arguments))
     print(table(result))

@@ -132,3 +132,28 @@ async def test_an_open_offer_counts_as_exposure_for_the_next_application(wired):
         "ApplicationDeclined", "LoanApproved", "LoanApproved"]
     declined = next(e for e in decided if e.event_type == "ApplicationDeclined")
     assert declined.reason_codes == ["stacking_detected"]
+
+
+async def test_servicing_events_that_overtake_the_booking_are_applied_when_it_arrives(wired):
+    await wired.deliver(submitted("app-a"))
+    terms = wired.published("LoanApproved")[0].terms
+    missed = event_of("PaymentMissed", "app-a", currency="CNY", days_past_due=4)
+    late = event_of("DelinquencyChanged", "app-a", currency="CNY", days_past_due=9,
+                    overdue_amount="1500.00", outstanding_principal="18500.00")
+    await wired.deliver(missed)  # servicing's topic is not ordered with the ledger's
+    await wired.deliver(late)
+    early = await queries.exposure(wired.uw, TOKEN, "CNY")
+    assert (early.active_loans, early.open_offers, early.worst_days_past_due) == (0, 1, 0)
+    await wired.deliver(event_of("LoanBooked", "app-a", terms=terms, currency="CNY",
+                                 net_disbursement="19800.00"))
+    seen = await queries.exposure(wired.uw, TOKEN, "CNY")
+    assert (seen.active_loans, seen.outstanding, seen.worst_days_past_due) == (
+        1, D("18500.00"), 9)
+    assert wired.store.state.parked_events == {}  # applied once, then gone
+
+
+async def test_an_event_for_a_loan_we_never_offered_is_not_parked(wired):
+    await wired.deliver(event_of("DelinquencyChanged", "app-elsewhere", currency="CNY",
+                                 days_past_due=9, overdue_amount="1500.00",
+                                 outstanding_principal="18500.00"))
+    assert wired.store.state.parked_events == {}

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lending_messaging.ports import EventPublisher
+from lending_messaging.runner import ConsumerRunner
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
 from lending_platform.wiring import standard_runtime
@@ -20,6 +21,7 @@ from lending_underwriting.config import Settings
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.handlers import build_handlers
 from lending_underwriting.service_layer.ports import CreditBureau, StoreFor, Transactions
+from lending_underwriting.service_layer.prefetch import prefetcher
 
 REACTS_TO = ("intake", "ledger", "servicing")
 
@@ -58,6 +60,9 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
     runtime = standard_runtime(settings, reacts_to=REACTS_TO, handlers=handlers,
                                publisher=publisher)
     uw.transactions = sql_transactions(runtime.sessions)  # the sessions exist only now
+    consumer = runtime.workers.get("consumer")
+    if isinstance(consumer, ConsumerRunner):
+        consumer.prepare = prefetcher(uw)  # the bureau call, outside the transaction
     runtime.ports["underwriting"] = uw
     if isinstance(uw.bureau, HttpCreditBureau):
         # first in, last out: the client closes after the consumer has finished its batch

@@ -23,6 +23,7 @@ from lending_underwriting.config import Settings
 from lending_underwriting.domain.model import Application, BureauReport
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.handlers import build_handlers
+from lending_underwriting.service_layer.prefetch import prefetcher
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 TODAY = date(2025, 3, 3)
@@ -81,7 +82,8 @@ def wire(bureau: FakeBureau | None = None) -> Wired:
     consumer = InMemoryConsumer(
         broker, "underwriting", ["lending.intake.v1", "lending.ledger.v1",
                                  "lending.servicing.v1"],
-        EventDispatcher(build_handlers(uw)), session_factory=store.transaction)
+        EventDispatcher(build_handlers(uw)), session_factory=store.transaction,
+        prepare=prefetcher(uw))
     return Wired(uw, store, bureau, broker, consumer)
 
 

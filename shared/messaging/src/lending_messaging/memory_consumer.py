@@ -10,17 +10,26 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from lending_messaging.inbox import InMemoryInbox
-from lending_messaging.lanes import DEFAULT_CONCURRENCY, Lanes
+from lending_messaging.lanes import Lanes
 from lending_messaging.memory_broker import InMemoryBroker
 from lending_messaging.ports import ConsumedRecord, Handler, Inbox
-from lending_messaging.processing import MessageProcessor, ProcessingStats, RetryPolicy
+from lending_messaging.processing import (
+    MessageProcessor,
+    Prepare,
+    ProcessingStats,
+    RetryPolicy,
+)
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.0, max_wait=0.0)
 
 
 class InMemoryConsumer:
     """A group member that owns every partition. Restarting (a new instance on the same
-    broker and inbox) resumes from the committed offsets, as a Kafka consumer would."""
+    broker and inbox) resumes from the committed offsets, as a Kafka consumer would.
+
+    ``concurrency`` defaults to one lane (the Kafka runner's default is
+    ``DEFAULT_CONCURRENCY``): a service's in-memory fakes rarely isolate concurrent
+    transactions from each other; pass more lanes to test handlers that are meant to."""
 
     def __init__(
         self,
@@ -33,13 +42,14 @@ class InMemoryConsumer:
         session_factory: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
         retry: RetryPolicy = FAST_RETRY,
         max_records: int = 500,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int = 1,
+        prepare: Prepare | None = None,
     ) -> None:
         self.group_id = group_id
         self._broker = broker
         self._topics = list(topics)
         self.inbox = inbox or InMemoryInbox(group_id, session_factory)
-        self._processor = MessageProcessor(self.inbox, handler, broker, retry)
+        self._processor = MessageProcessor(self.inbox, handler, broker, retry, prepare=prepare)
         self._lanes = Lanes(self._processor, concurrency, max_records)
         self._max_records = max_records
         self._positions: dict[tuple[str, int], int] = {}

@@ -8,7 +8,7 @@ redelivery, and redelivery means an inbox hit, never a second effect.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -61,6 +61,10 @@ def is_infrastructure_error(exc: BaseException) -> bool:
 
 
 Item = tuple[ConsumedRecord, Envelope]
+Prepare = Callable[[Sequence[Envelope]], Awaitable[None]]
+"""``prepare(envelopes)``: best-effort work before the batch's transaction opens (say, a
+slow remote read the handler would otherwise do while holding the transaction). It runs
+before the inbox claim, so it may see a duplicate; its failures are logged, never fatal."""
 
 
 class MessageProcessor:
@@ -71,6 +75,7 @@ class MessageProcessor:
         dead_letters: EventPublisher,
         retry: RetryPolicy | None = None,
         batch_handler: BatchHandler | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler and batch_handler")
@@ -79,6 +84,7 @@ class MessageProcessor:
         self._batch_handler = batch_handler
         self._dead_letters = dead_letters
         self._retry = retry or RetryPolicy()
+        self.prepare = prepare
         self.stats = ProcessingStats()
 
     @property
@@ -100,6 +106,11 @@ class MessageProcessor:
             self.stats.dead_lettered += len(malformed)
         if not items:
             return
+        if self.prepare is not None:
+            try:
+                await self.prepare([envelope for _, envelope in items])
+            except Exception as exc:  # the handler does the work itself, inside
+                log.warning("prepare failed for a batch of %d (%r)", len(items), exc)
         try:
             await self._handle_in_one_transaction(items)
         except Exception as exc:

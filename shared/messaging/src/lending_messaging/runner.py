@@ -29,7 +29,12 @@ from lending_messaging.ports import (
     Handler,
     Inbox,
 )
-from lending_messaging.processing import MessageProcessor, ProcessingStats, RetryPolicy
+from lending_messaging.processing import (
+    MessageProcessor,
+    Prepare,
+    ProcessingStats,
+    RetryPolicy,
+)
 
 log = logging.getLogger("lending_messaging.consumer")
 
@@ -119,6 +124,15 @@ class ConsumerRunner:
     @property
     def stats(self) -> ProcessingStats:
         return self._processor.stats
+
+    @property
+    def prepare(self) -> Prepare | None:
+        return self._processor.prepare
+
+    @prepare.setter
+    def prepare(self, prepare: Prepare | None) -> None:
+        """See ``processing.Prepare``; set it before ``run()``."""
+        self._processor.prepare = prepare
 
     @property
     def concurrency(self) -> int:

@@ -34,6 +34,7 @@ class _State:
     parked: dict[str, tuple[Application, date]] = field(default_factory=dict)
     positions: dict[str, LoanPosition] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
+    parked_events: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -94,6 +95,15 @@ class InMemoryStore:
                        now: datetime) -> BorrowerExposure:
         mine = [p for p in self.state.positions.values() if p.borrower_token == borrower_token]
         return summarise(mine, currency, now)
+
+    async def lock_borrower(self, borrower_token: str) -> None:
+        return None  # the in-memory consumer runs one transaction at a time
+
+    async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
+        self.state.parked_events.setdefault(loan_id, []).append(envelope)
+
+    async def unpark_loan_events(self, loan_id: str) -> list[bytes]:
+        return self.state.parked_events.pop(loan_id, [])
 
     async def position(self, loan_id: str) -> LoanPosition | None:
         return self.state.positions.get(loan_id)

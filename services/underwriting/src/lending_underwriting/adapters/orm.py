@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Integer, Numeric, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lending_platform.database import service_metadata
@@ -75,7 +86,20 @@ def borrower_loans_columns() -> list[Column[Any]]:
     ]
 
 
+def parked_loan_events_columns() -> list[Column[Any]]:
+    """Servicing events about a loan that came before its LoanBooked (the two topics have
+    no order between them); applied, in arrival order, when the booking arrives."""
+    return [
+        Column("position", BigInteger, primary_key=True, autoincrement=True),
+        Column("loan_id", Text, nullable=False, index=True),
+        Column("envelope", LargeBinary, nullable=False),
+        Column("parked_at", DateTime(timezone=True), nullable=False,
+               server_default=text("now()")),
+    ]
+
+
 decisions = Table("decisions", metadata, *decisions_columns())
 referrals = Table("referrals", metadata, *referrals_columns())
 parked_applications = Table("parked_applications", metadata, *parked_columns())
 borrower_loans = Table("borrower_loans", metadata, *borrower_loans_columns())
+parked_loan_events = Table("parked_loan_events", metadata, *parked_loan_events_columns())

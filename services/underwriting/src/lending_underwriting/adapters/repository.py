@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,6 +19,7 @@ from lending_underwriting.adapters.orm import (
     borrower_loans,
     decisions,
     parked_applications,
+    parked_loan_events,
     referrals,
 )
 from lending_underwriting.domain.exposure import summarise
@@ -27,6 +28,9 @@ from lending_underwriting.domain.referral import Referral
 from lending_underwriting.service_layer.ports import LoanPosition, StoredDecision
 
 SOURCE = "underwriting"
+# The two-key form of advisory locks has its own key space (the relay's lock is one bigint).
+BORROWER_LOCK_CLASS = 0x7577  # "uw"
+_LOCK_BORROWER = text("SELECT pg_advisory_xact_lock(:class, hashtext(:token))")
 
 
 class SqlStore:
@@ -73,6 +77,21 @@ class SqlStore:
             select(borrower_loans).where(borrower_loans.c.borrower_token == borrower_token)
         )).mappings().all()
         return summarise([_position(r) for r in rows], currency, now)
+
+    async def lock_borrower(self, borrower_token: str) -> None:
+        await self.session.execute(
+            _LOCK_BORROWER, {"class": BORROWER_LOCK_CLASS, "token": borrower_token})
+
+    async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
+        await self.session.execute(
+            insert(parked_loan_events).values(loan_id=loan_id, envelope=envelope))
+
+    async def unpark_loan_events(self, loan_id: str) -> list[bytes]:
+        rows = (await self.session.execute(
+            parked_loan_events.delete().where(parked_loan_events.c.loan_id == loan_id)
+            .returning(parked_loan_events.c.position, parked_loan_events.c.envelope)
+        )).all()
+        return [bytes(envelope) for _, envelope in sorted(rows)]
 
     async def position(self, loan_id: str) -> LoanPosition | None:
         row = (await self.session.execute(

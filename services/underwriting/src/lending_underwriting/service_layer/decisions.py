@@ -1,7 +1,8 @@
 """Deciding an application: gather the inputs, run the pure decision, store it, publish
 ScoreComputed and then exactly one of LoanApproved, ApplicationDeclined, ApplicationReferred.
 
-Runs inside the consumer's transaction with the inbox claim. A redelivered event is skipped
+Runs inside the consumer's transaction with the inbox claim; the bureau report is usually
+fetched before that transaction opened (``prefetch.py``). A redelivered event is skipped
 by the inbox; the same application arriving again under another event id finds its stored
 decision (and the primary key would refuse a second one), so one application never gets
 two decisions.
@@ -9,7 +10,6 @@ two decisions.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date, datetime
 from typing import Any
@@ -82,10 +82,12 @@ async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Ap
                              as_of: date) -> Decision | None:
     # No "already decided?" read first: redeliveries stop at the inbox, and the rare
     # re-emitted application is refused by add_decision below (one round trip saved).
+    bureau, error = uw.prefetched.take(app.application_id) or await fetch_report(uw, app)
+    # Two applications of one borrower decided at once (consumer lanes, replicas) would
+    # each miss the other's offer: stacking. One at a time per borrower, until commit.
+    await store.lock_borrower(app.borrower_token)
     now = uw.clock()
-    # The bureau answers over HTTP while the database answers the exposure query.
-    (bureau, error), exposure = await asyncio.gather(
-        fetch_report(uw, app), store.exposure(app.borrower_token, app.currency, now))
+    exposure = await store.exposure(app.borrower_token, app.currency, now)
     inputs = DecisionInputs(app, bureau, exposure, as_of, now, error)
     decision = decide(inputs, uw.book, uw.models.current)
     stored = StoredDecision(
@@ -95,6 +97,7 @@ async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Ap
         model_version=decision.score.model_version, policy_version=decision.policy_version,
         inputs=inputs.to_dict(), policy=uw.book.snapshot(app.product_code),
         result=decision.to_dict(), decided_at=now)
+    uw.prefetched.decided(app.application_id)
     if not await store.add_decision(stored):
         log.info("application %s already decided; nothing to do", app.application_id)
         return None

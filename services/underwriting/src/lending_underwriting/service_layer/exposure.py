@@ -2,8 +2,9 @@
 
 Our own approvals open a position (status ``offered``, written with the LoanApproved, so it
 exists before any ledger event about that loan); the ledger books, pays down, restructures,
-writes off and closes it; servicing reports days past due. Events about loans we never
-offered (another environment's) are ignored.
+writes off and closes it; servicing reports days past due. A servicing event that overtakes
+the LoanBooked is parked and applied, in arrival order, when the booking arrives. Events
+about loans we never offered (another environment's) are ignored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from lending_events import IntegrationEvent
+from lending_events import IntegrationEvent, parse_event
 from lending_events.envelope import Envelope
 from lending_events.intake import ApplicationWithdrawn
 from lending_events.ledger import (
@@ -68,17 +69,29 @@ def moved(event: IntegrationEvent, p: LoanPosition) -> LoanPosition | None:
     return None
 
 
+def before_booking(event: IntegrationEvent, p: LoanPosition) -> bool:
+    """An event about a booked loan while we still see an offer: it overtook the LoanBooked
+    (servicing's topic and the ledger's have no order between them)."""
+    return p.status == OFFERED and not isinstance(event, LoanBooked | ApplicationWithdrawn)
+
+
 def exposure_handler(uw: Underwriting) -> Any:
-    async def on_loan_event(session: Any, event: IntegrationEvent, _e: Envelope) -> None:
+    async def on_loan_event(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
         store = uw.store_for(session)
         loan_id = getattr(event, "loan_id", None)
         if loan_id is None:
             return
-        position = await store.position(loan_id)
+        position = await store.position(loan_id)  # locked: one event of a loan at a time
         if position is None:
             log.debug("%s for unknown loan %s ignored", type(event).__name__, loan_id)
             return
+        if before_booking(event, position):
+            await store.park_loan_event(loan_id, envelope.to_bytes())
+            return
         after = moved(event, position)
+        if after is not None and isinstance(event, LoanBooked):
+            for parked in await store.unpark_loan_events(loan_id):
+                after = moved(parse_event(Envelope.from_bytes(parked)), after) or after
         if after is not None and after != position:
             await store.save_position(after)
 

@@ -73,7 +73,17 @@ class UnderwritingStore(Protocol):
     async def exposure(self, borrower_token: str, currency: str,
                        now: datetime) -> BorrowerExposure: ...
 
-    async def position(self, loan_id: str) -> LoanPosition | None: ...
+    async def lock_borrower(self, borrower_token: str) -> None:
+        """Until this transaction ends, no other transaction decides for this borrower."""
+
+    async def position(self, loan_id: str) -> LoanPosition | None:
+        """The loan's position, locked until this transaction ends."""
+
+    async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
+        """Keeps an event that came before the loan was booked (another topic, no order)."""
+
+    async def unpark_loan_events(self, loan_id: str) -> list[bytes]:
+        """Removes and returns the loan's parked events, in the order they were parked."""
 
     async def save_position(self, position: LoanPosition) -> None: ...
 
