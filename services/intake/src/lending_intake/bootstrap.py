@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lending_intake.adapters.catalogue import load_catalogue
+from lending_intake.adapters.submissions import SubmissionWriter
 from lending_intake.adapters.webhook_delivery import (
     HttpWebhookSender,
     WebhookSender,
@@ -31,8 +32,8 @@ def bootstrap(
         settings, reacts_to=REACTS_TO, handlers=build_handlers(partners, utc_now),
         publisher=publisher, issues_credentials=True,
     )
-    ctx = IntakeContext(runtime.sessions, catalogue, settings.identity_hash_key, partners,
-                        utc_now)
+    ctx = IntakeContext(runtime.sessions, catalogue, settings.identity_hash_key,
+                        SubmissionWriter(settings.database_url), partners, utc_now)
     runtime.ports["intake"] = ctx
     runtime.workers["webhooks"] = WebhookWorker(
         runtime.sessions, webhook_sender or HttpWebhookSender(settings.webhook_timeout_seconds),

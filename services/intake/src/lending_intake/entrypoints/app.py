@@ -1,3 +1,5 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -24,4 +26,15 @@ def create_app(settings: Settings | None = None, **ports: object) -> FastAPI:
         description=DESCRIPTION,
     )
     install_intake_errors(app)
+    platform_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with platform_lifespan(app):
+            try:
+                yield
+            finally:  # the submission writer's own pool, beside the runtime's engine
+                await app.state.runtime.ports["intake"].submissions.close()
+
+    app.router.lifespan_context = lifespan
     return app

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from lending_events import to_envelope, topic_for
 from lending_events.intake import (
     ApplicationSubmitted,
     ApplicationWithdrawn,
@@ -18,6 +19,7 @@ from lending_events.intake import (
 )
 from lending_events.money import minor_digits
 from lending_intake.adapters import repository
+from lending_intake.adapters.submissions import NewSubmission
 from lending_intake.domain.application import Application
 from lending_intake.domain.disclosure import canonical_json
 from lending_intake.domain.errors import (
@@ -29,7 +31,8 @@ from lending_intake.domain.errors import (
 from lending_intake.domain.rules import Requested, check_application, missing_documents
 from lending_intake.service_layer.context import SOURCE, IntakeContext
 from lending_intake.service_layer.expiry import record_expiry
-from lending_intake.service_layer.notify import queue_status_webhooks
+from lending_intake.service_layer.notify import queue_status_webhooks, status_webhook_rows
+from lending_messaging.context import stamp
 from lending_platform.unit_of_work import UnitOfWork
 
 
@@ -67,31 +70,32 @@ async def submit_application(ctx: IntakeContext, cmd: SubmitApplication) -> Subm
         raise InvalidApplicationError(errors)
     request_sha256 = hashlib.sha256(canonical_json(body)).hexdigest()
     app_id = f"app-{uuid.uuid4().hex}"
-    response = {"id": app_id, "status": "", "location": f"/v1/applications/{app_id}"}
     documents = body["documents"]
     missing = missing_documents(product, {d["type"] for d in documents})
     app = Application.submit(app_id, cmd.partner_id, product.code, missing, now)
-    response["status"] = app.status.value
-    async with UnitOfWork(ctx.sessions, SOURCE) as uow:
-        earlier = await repository.claim_idempotency_key(
-            uow.session, cmd.partner_id, cmd.idempotency_key, request_sha256, app_id, 202,
-            response)
-        if earlier is not None:
-            if earlier.request_sha256 != request_sha256:
-                raise IdempotencyKeyReusedError(cmd.idempotency_key)
-            return Submitted(earlier.status_code, earlier.response, replayed=True)
-        partner = await ctx.partners.get(uow.session, cmd.partner_id)
-        identity_hash = ctx.identity_hash(body["applicant"]["national_id"])
-        await repository.add_application(
-            uow.session, app, currency=product.currency, amount=Decimal(
-                body["requested"]["amount"]), identity_hash=identity_hash, request=body,
-            documents=documents)
-        await uow.emit(_submitted_event(app, body, product.applicant_type, product.term_unit,
-                                        identity_hash, partner.channel if partner else "app",
-                                        now))
-        await queue_status_webhooks(ctx.partners, uow.session, app)
-        await uow.commit()
-    return Submitted(202, response, replayed=False)
+    response = {"id": app_id, "status": app.status.value,
+                "location": f"/v1/applications/{app_id}"}
+    partner = await ctx.partners.lookup(ctx.sessions, cmd.partner_id)
+    identity_hash = ctx.identity_hash(body["applicant"]["national_id"])
+    event = _submitted_event(app, body, product.applicant_type, product.term_unit,
+                             identity_hash, partner.channel if partner else "app", now)
+    earlier = await ctx.submissions.write(NewSubmission(
+        partner_id=cmd.partner_id, idempotency_key=cmd.idempotency_key,
+        request_sha256=request_sha256, response=response,
+        application={
+            "id": app.id, "partner_id": app.partner_id, "product_code": app.product_code,
+            "status": app.status.value, "currency": product.currency,
+            "requested_amount": Decimal(body["requested"]["amount"]),
+            "identity_hash": identity_hash, "request": body, "documents": documents,
+            "missing_documents": app.missing_documents, "submitted_at": app.submitted_at},
+        events=[stamp(to_envelope(event, source=SOURCE))], topic=topic_for(type(event)),
+        webhooks=status_webhook_rows(partner, app),
+    ))
+    if earlier is None:
+        return Submitted(202, response, replayed=False)
+    if earlier.request_sha256 != request_sha256:
+        raise IdempotencyKeyReusedError(cmd.idempotency_key)
+    return Submitted(earlier.status_code, earlier.response, replayed=True)
 
 
 def _submitted_event(app: Application, body: dict[str, Any], applicant_type: str,

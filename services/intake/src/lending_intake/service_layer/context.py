@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lending_intake.adapters import repository
 from lending_intake.adapters.repository import PartnerProfile
+from lending_intake.adapters.submissions import SubmissionWriter
 from lending_intake.domain.products import Catalogue
 
 SOURCE = "/lending/intake"
@@ -39,12 +40,22 @@ class PartnerDirectory:
         self._cache[partner_id] = (now + self._ttl, profile)
         return profile
 
+    async def lookup(self, sessions: async_sessionmaker[AsyncSession],
+                     partner_id: str) -> PartnerProfile | None:
+        """As ``get``, opening a session only when the cache cannot answer."""
+        hit = self._cache.get(partner_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        async with sessions() as session:
+            return await self.get(session, partner_id)
+
 
 @dataclass
 class IntakeContext:
     sessions: async_sessionmaker[AsyncSession]
     catalogue: Catalogue
     identity_hash_key: str
+    submissions: SubmissionWriter
     partners: PartnerDirectory = field(default_factory=PartnerDirectory)
     clock: Clock = utc_now
 
