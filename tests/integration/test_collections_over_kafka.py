@@ -143,7 +143,8 @@ async def test_a_loan_walks_the_ladder_to_restructure_and_another_to_write_off(
     loan, bad_loan = f"app-{uuid.uuid4().hex[:10]}", f"app-{uuid.uuid4().hex[:10]}"
     group = f"test-collections-{uuid.uuid4().hex[:8]}"
     await start_group_at_end(kafka_bootstrap, group,
-                             [topics.SERVICING, topics.LEDGER, topics.INTAKE])
+                             [topics.SERVICING, topics.LEDGER, topics.INTAKE,
+                              topics.UNDERWRITING])
     sms = sms_gateway()
     kafka = Kafka(kafka_bootstrap)
     await kafka.producer.start()
