@@ -1,6 +1,8 @@
 """The PostgreSQL event store: one stream per loan, append-only, optimistic concurrency.
 
-Appends are one INSERT per batch (arrays unnested), whatever the number of streams in it.
+Appends are one INSERT per batch (arrays unnested), whatever the number of streams in it;
+with ``outbox=`` the integration events go into the platform outbox in the same statement
+(a data-modifying CTE: one round trip for both, the store being its own outbox).
 A writer that read version N and appends N+1 while another writer already committed N+1
 gets a unique violation on (stream_id, version): ``ConcurrencyConflictError``. It never
 overwrites; the caller reloads and retries (service_layer/ledger.py).
@@ -15,6 +17,10 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+
+from lending_events import Envelope
+from lending_messaging.context import stamp
+from lending_messaging.outbox import wire_headers
 
 UNIQUE_STREAM_VERSION = "events_stream_version_key"
 
@@ -44,11 +50,23 @@ class StoredEvent:
     data: dict[str, Any]
 
 
-_APPEND = text(
+_INSERT_EVENTS = (
     "INSERT INTO events (stream_id, version, type, data) "
     "SELECT s, v, t, CAST(d AS jsonb) FROM unnest(CAST(:streams AS text[]), "
     "CAST(:versions AS int[]), CAST(:types AS text[]), CAST(:datas AS text[])) "
     "WITH ORDINALITY AS e(s, v, t, d, n) ORDER BY n RETURNING position"
+)
+_APPEND = text(_INSERT_EVENTS)
+# The same columns and order as lending_messaging.outbox writes (WITH ORDINALITY keeps the
+# caller's order, so outbox positions, hence publication order, follow it).
+_APPEND_WITH_OUTBOX = text(
+    f"WITH appended AS ({_INSERT_EVENTS}), published AS ("
+    "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers) "
+    "SELECT :topic, k, i, t, p, CAST(h AS jsonb) FROM unnest("
+    "CAST(:keys AS text[]), CAST(:ids AS text[]), CAST(:event_types AS text[]), "
+    "CAST(:payloads AS bytea[]), CAST(:headers AS text[])"
+    ") WITH ORDINALITY AS o(k, i, t, p, h, n) ORDER BY n) "
+    "SELECT position FROM appended"
 )
 _SNAPSHOT = text(
     "SELECT version, CAST(state AS text) FROM snapshots WHERE stream_id = :s "
@@ -85,16 +103,32 @@ class LoadedStream:
 
 
 class PostgresEventStore:
-    async def append(self, conn: SqlExecutor, new: Sequence[NewEvent]) -> list[int]:
-        """Appends in the caller's transaction; returns the global positions, in order."""
+    async def append(
+        self, conn: SqlExecutor, new: Sequence[NewEvent],
+        outbox: tuple[str, Sequence[Envelope]] | None = None,
+    ) -> list[int]:
+        """Appends in the caller's transaction; returns the global positions, in order.
+        ``outbox=(topic, envelopes)`` also writes those integration events (stamped from
+        the message context, as ``add_many_to_outbox`` does) in the same statement."""
         if not new:
             return []
+        params: dict[str, Any] = {
+            "streams": [e.stream_id for e in new], "versions": [e.version for e in new],
+            "types": [e.type for e in new],
+            "datas": [orjson.dumps(e.data).decode() for e in new],
+        }
+        statement = _APPEND
+        if outbox is not None and outbox[1]:
+            statement = _APPEND_WITH_OUTBOX
+            stamped = [stamp(e) for e in outbox[1]]
+            params.update(
+                topic=outbox[0], keys=[e.subject for e in stamped],
+                ids=[e.id for e in stamped], event_types=[e.type for e in stamped],
+                payloads=[e.to_bytes() for e in stamped],
+                headers=[orjson.dumps(wire_headers(e)).decode() for e in stamped],
+            )
         try:
-            result = await conn.execute(_APPEND, {
-                "streams": [e.stream_id for e in new], "versions": [e.version for e in new],
-                "types": [e.type for e in new],
-                "datas": [orjson.dumps(e.data).decode() for e in new],
-            })
+            result = await conn.execute(statement, params)
         except IntegrityError as exc:
             if UNIQUE_STREAM_VERSION in str(exc.orig):
                 raise ConcurrencyConflictError(str(exc.orig)) from exc

@@ -3,11 +3,12 @@ wire terms (decimal strings) that LoanApproved carries. Pure: standard library +
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from lending_ledger.domain.errors import InvalidContractError
 from loanmath import Currency, InterestBasis, RoundingMode, year_fraction
@@ -28,10 +29,15 @@ _DAY_COUNTS = {
 
 
 def to_minor(text: str | Decimal, exponent: int, field: str = "amount") -> int:
-    if isinstance(text, str):  # the common case, without Decimal: "330.02" -> 33002
-        whole, dot, fraction = text.partition(".")
-        if whole.isdigit() and len(fraction) <= exponent and (fraction.isdigit() or not dot):
-            return int(whole) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+    if type(text) is str and text.isascii():  # the common case, without Decimal
+        dot = text.find(".")
+        if dot < 0:
+            if text.isdigit():
+                return int(text) * 10**exponent
+        elif len(text) - dot - 1 == exponent:  # exactly the minor digits: "330.02" -> 33002
+            digits = text[:dot] + text[dot + 1:]
+            if digits.isdigit():
+                return int(digits)
     try:
         value = Decimal(text).scaleb(exponent)
     except (InvalidOperation, TypeError):
@@ -39,6 +45,26 @@ def to_minor(text: str | Decimal, exponent: int, field: str = "amount") -> int:
     if value != value.to_integral_value():
         raise InvalidContractError(f"{field}: {text!r} has more than {exponent} decimals")
     return int(value)
+
+
+_PLAIN_AMOUNTS = {
+    exponent: re.compile(rf"\d+\.\d{{{exponent}}}(?:,\d+\.\d{{{exponent}}})*")
+    for exponent in (1, 2, 3, 4)
+}
+
+
+def _minor_many(texts: list[Any], exponent: int) -> list[int]:
+    """``to_minor`` of a whole column at C speed when every amount has exactly the minor
+    digits ("330.02"), the wire format; otherwise one by one. A rebuild parses every
+    loan's schedule, so this is on its hot path."""
+    pattern = _PLAIN_AMOUNTS.get(exponent)
+    try:
+        joined = ",".join(texts)
+    except TypeError:  # not all strings
+        joined = ""
+    if pattern is not None and joined.isascii() and pattern.fullmatch(joined):
+        return list(map(int, joined.replace(".", "").split(",")))
+    return [to_minor(t, exponent) for t in texts]
 
 
 def format_minor(minor: int, exponent: int) -> str:
@@ -51,8 +77,9 @@ def format_minor(minor: int, exponent: int) -> str:
     return f"{sign}{digits[:-exponent]}.{digits[-exponent:]}"
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduledInstallment:
+class ScheduledInstallment(NamedTuple):
+    """Immutable; a named tuple because a rebuild creates one per installment per loan."""
+
     number: int
     due_date: date
     principal: int
@@ -123,15 +150,16 @@ def _parse(terms: Mapping[str, Any]) -> Contract:
     start = date.fromisoformat(terms["start_date"])
     rows: list[ScheduledInstallment] = []
     previous = start
-    for row in terms["schedule"]:
+    schedule = terms["schedule"]
+    amounts = iter(_minor_many(
+        [row[k] for row in schedule for k in ("principal", "interest", "fees")], exp))
+    for row, principal, interest, fees in zip(schedule, amounts, amounts, amounts,
+                                              strict=False):
         due = date.fromisoformat(row["due_date"])
         if due <= previous:
             raise InvalidContractError(f"schedule[{row['number']}]: due dates must increase")
         rows.append(ScheduledInstallment(
-            int(row["number"]), due, to_minor(row["principal"], exp, "principal"),
-            to_minor(row["interest"], exp, "interest"), to_minor(row["fees"], exp, "fees"),
-            previous,
-        ))
+            int(row["number"]), due, principal, interest, fees, previous))
         previous = due
     if not rows:
         raise InvalidContractError("schedule: at least one installment is needed")

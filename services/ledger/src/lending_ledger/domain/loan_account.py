@@ -491,7 +491,7 @@ class LoanAccount:
 
     def apply_stored(self, type_: str, data: dict[str, Any], version: int) -> None:
         """Replays one stored event (loading, rebuilding)."""
-        getattr(self, "_when_" + type_)(ev.event_from(type_, data))
+        _APPLY[type_](self, ev.event_from(type_, data))
         self.version = version
 
     def _when_LoanBooked(self, e: ev.LoanBooked) -> None:
@@ -505,7 +505,7 @@ class LoanAccount:
         }
         self.due = [[r.principal, r.interest, r.fee, 0] for r in c.installments]
         self.paid = [[0, 0, 0, 0] for _ in c.installments]
-        self.due_total = [sum(r[i] for r in self.due) for i in range(4)]
+        self.due_total = [sum(column) for column in zip(*self.due, strict=True)]
 
     def _when_LoanDisbursed(self, e: ev.LoanDisbursed) -> None:
         self.status = ACTIVE
@@ -599,7 +599,7 @@ class LoanAccount:
             self.paid.append([0, 0, 0, 0])
         for k in (INTEREST, FEE, PENALTY):
             self.due[base][k] += e.carried[k]
-        self.due_total = [sum(r[k] for r in self.due) for k in range(4)]
+        self.due_total = [sum(column) for column in zip(*self.due, strict=True)]
         self.schedule_base = base
         self.interest_base, self.fees_base = self.recognized_interest, self.recognized_fees
         self.accrued_through = max(self.accrued_through or on, on)
@@ -614,6 +614,9 @@ class LoanAccount:
     def _when_LoanClosed(self, e: ev.LoanClosed) -> None:
         self.status = CLOSED
         self.closed_on = date.fromisoformat(e.closed_on)
+
+
+_APPLY = {type_: getattr(LoanAccount, "_when_" + type_) for type_ in ev.EVENT_TYPES}
 
 
 def _canonical(lines: list[list[int]]) -> list[tuple[int, ...]]:

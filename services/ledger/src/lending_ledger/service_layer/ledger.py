@@ -2,7 +2,7 @@
 the read model, snapshots and the integration events, all in the caller's transaction.
 
 The ledger is its own outbox: the integration events derived from the appended events go
-into the platform's ``outbox`` table in the same transaction, after the events. The outbox
+into the platform's ``outbox`` table in the same statement as the events. The outbox
 relay publishes the longest prefix of rows whose transactions have all finished
 (``tx_id < pg_snapshot_xmin``), in outbox position order, and deletes what it published, so
 a transaction that commits late is never skipped and never overtaken by a later write to the
@@ -36,7 +36,6 @@ from lending_ledger.domain.accounts import Account, Posting
 from lending_ledger.domain.loan_account import LoanAccount
 from lending_ledger.domain.snapshots import read_model, restore, snapshot
 from lending_ledger.service_layer.integration import integration_events
-from lending_messaging.outbox import add_many_to_outbox
 
 SOURCE = "/lending/ledger"
 log = logging.getLogger("lending.ledger")
@@ -125,12 +124,15 @@ class LoanLedger:
         changes = [(a, c) for a in accounts for c in a.pending]
         if not changes:
             return 0
+        envelopes = [
+            to_envelope(event, source=SOURCE, businessdate=change.business_date)
+            for account, change in changes for event in integration_events(account, change)
+        ]
         positions = await self.store.append(session, [
             NewEvent(a.loan_id, c.version, c.event.type, c.event.to_data()) for a, c in changes
-        ])
+        ], outbox=(topics.LEDGER, envelopes))
         entries: list[EntryToPost] = []
         summed: dict[tuple[str, date, str], tuple[dict[Account, int], set[str]]] = {}
-        envelopes = []
         for (account, change), position in zip(changes, positions, strict=True):
             assert account.contract is not None
             currency = account.contract.currency
@@ -143,15 +145,11 @@ class LoanLedger:
             else:
                 entries.append(EntryToPost(account.loan_id, position, change.event.type,
                                            change.business_date, currency, change.postings))
-            for event in integration_events(account, change):
-                envelopes.append(to_envelope(event, source=SOURCE,
-                                             businessdate=change.business_date))
         for (currency, day, type_), (totals, loans) in summed.items():
             postings = [Posting(a, v) for a, v in sorted(totals.items()) if v]
             entries.append(EntryToPost(None, None, type_, day, currency, postings, len(loans)))
         await post_entries(session, entries)
         await self._project(session, accounts)
-        await add_many_to_outbox(session, envelopes, topics.LEDGER)
         self.stats.appended += len(changes)
         for account in accounts:
             account.pending.clear()
