@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from lending_intake.adapters.catalogue import load_catalogue
+from lending_intake.adapters.rate_limit import SharedRateLimiter
 from lending_intake.adapters.submissions import SubmissionWriter
 from lending_intake.adapters.webhook_delivery import (
     HttpWebhookSender,
@@ -19,6 +22,8 @@ from lending_platform.settings import ServiceSettings
 from lending_platform.wiring import standard_runtime
 
 REACTS_TO = ("underwriting", "ledger")
+# Set by ``python -m lending_intake`` for its worker processes: their shared bucket file.
+SHARED_RATE_LIMITS_ENV = "INTAKE_SHARED_RATE_LIMIT_FILE"
 
 
 def bootstrap(
@@ -32,6 +37,8 @@ def bootstrap(
         settings, reacts_to=REACTS_TO, handlers=build_handlers(partners, utc_now),
         publisher=publisher, issues_credentials=True,
     )
+    if shared := os.environ.get(SHARED_RATE_LIMITS_ENV):
+        runtime.ports["rate_limiter"] = SharedRateLimiter(shared)
     ctx = IntakeContext(runtime.sessions, catalogue, settings.identity_hash_key,
                         SubmissionWriter(settings.database_url), partners, utc_now)
     runtime.ports["intake"] = ctx

@@ -16,6 +16,9 @@ class Settings(ServiceSettings):
 
     service_name: str = "intake"
     port: int = 8001
+    # uvicorn worker processes sharing the port (python -m lending_intake): migrations run
+    # once before they start; the partner rate limit is shared between them.
+    workers: int = Field(default=1, ge=1, le=64)
     environment: str = "development"
     product_catalogue: Path = DEFAULT_CATALOGUE
     # Key of the HMAC that turns a national id into ``identity_hash``; the same id always
