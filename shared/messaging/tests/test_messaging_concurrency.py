@@ -171,6 +171,31 @@ def test_the_tracker_commits_only_below_the_lowest_unfinished_offset() -> None:
     assert tracker.committable() == {("t", 0): 5}
 
 
+async def test_prepare_runs_before_the_transaction_and_its_failure_is_not_fatal() -> None:
+    broker, order = InMemoryBroker(partitions=1), []
+    events = loan_events(loans=2, per_loan=1)
+    await broker.publish([OutgoingMessage("t", e.subject.encode(), e.to_bytes())
+                          for e in events if e.subject])
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[None]:
+        order.append("begin")
+        yield None
+
+    async def prepare(envelopes: Any) -> None:
+        order.append(f"prepare {len(envelopes)}")
+        raise ConnectionError("the bureau is down")  # best effort: handlers still run
+
+    async def handler(session: Any, envelope: Envelope) -> None:
+        order.append("handle")
+
+    consumer = InMemoryConsumer(broker, "g", ["t"], handler, prepare=prepare,
+                                inbox=InMemoryInbox("g", transaction))
+    await consumer.drain()
+    assert order == ["prepare 2", "begin", "handle", "handle"]
+    assert consumer.stats.handled == 2 and consumer.stats.dead_lettered == 0
+
+
 # --- the Kafka runner on the real PostgreSQL and Kafka -------------------------------------
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
