@@ -2,7 +2,7 @@
 """Benchmark: collections' consumer and its day close, each beside a raw baseline measured in
 the same run.
 
-    .venv/bin/python bench/bench_collections.py [--loans 3000] [--cases 100000] \\
+    .venv/bin/python bench/bench_collections.py [--loans 1000] [--cases 100000] \\
         [--repeats 3] [--json-out FILE]
 
 1. **Consumer**: the servicing and ledger events of `--loans` loans (booked, disbursed, due
@@ -340,7 +340,7 @@ def table(found: dict[str, Any]) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--loans", type=int, default=3000)
+    parser.add_argument("--loans", type=int, default=1000)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=6)

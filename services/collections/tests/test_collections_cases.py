@@ -224,10 +224,11 @@ async def test_write_off_and_restructure_close_their_cases_and_classify_the_loan
                              effective_date=date(2025, 5, 21)))
     closed = {e.loan_id: e.resolution for e in await coll.outbox("CollectionCaseClosed")}
     assert closed == {written: "written_off", restructured: "restructured"}
-    rows = {r.loan_id: (r.asset_class, r.ifrs9_stage, r.status) for r in await coll.sql(
-        "SELECT loan_id, asset_class, ifrs9_stage, status FROM loans")}
-    assert rows[written] == ("loss", 3, "written_off")
-    assert rows[restructured] == ("substandard", 2, "active")
+    rows = {r.loan_id: (r.asset_class, r.ifrs9_stage, r.status, r.restructured)
+            for r in await coll.sql(
+                "SELECT loan_id, asset_class, ifrs9_stage, status, restructured FROM loans")}
+    assert rows[written] == ("loss", 3, "written_off", False)
+    assert rows[restructured] == ("substandard", 2, "active", True)
     # a LoanClosed after the write-off does not close anything twice
     await coll.deliver(event("LoanClosed", written, reason="written_off"))
     assert len(await coll.outbox("CollectionCaseClosed")) == 2

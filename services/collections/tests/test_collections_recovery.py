@@ -16,6 +16,7 @@ import pytest
 from lending_collections.domain.errors import (
     ApprovalRefusedError,
     CaseClosedError,
+    ProposalDecidedError,
     ProposalInvalidError,
 )
 from lending_collections.domain.recovery import PlanTerms
@@ -106,6 +107,20 @@ async def test_forgiving_money_needs_an_admin_and_a_rejection_publishes_nothing(
     assert await decide(coll, again, "lead-2", "collector") == "approved"
     [requested] = await coll.outbox("RestructureRequested")
     assert (requested.kind, requested.new_annual_rate) == ("restructure", Decimal("0.05"))
+
+
+async def test_a_case_that_closes_withdraws_its_pending_proposal(coll: Collections):
+    loan, case_id = await delinquent_loan(coll)
+    pending = await propose(coll, case_id, "payment_holiday", first_due_date=date(2025, 4, 1))
+    await coll.deliver(delinquency(loan, date(2025, 2, 19), 0, "dpd_1_30", "current",
+                                   overdue="0.00"))
+    [row] = await coll.sql("SELECT status, decided_by, decision_reason FROM recovery_proposals")
+    assert tuple(row) == ("withdrawn", "system", "case closed: cured")
+    with pytest.raises(ProposalDecidedError, match="withdrawn"):
+        await decide(coll, pending, "lead-2", "collector")
+    audit = await coll.sql("SELECT kind FROM case_actions WHERE case_id = :c"
+                           " ORDER BY performed_at, kind", c=case_id)
+    assert "restructure_withdrawn" in [a.kind for a in audit]
 
 
 async def test_the_day_close_recommends_a_write_off_once_and_an_admin_approves_it(

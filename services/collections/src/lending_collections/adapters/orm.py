@@ -155,6 +155,7 @@ recovery_proposals = Table(
     Index("proposals_one_pending_per_case", "case_id", unique=True,
           postgresql_where=text("status = 'proposed'")),
     Index("proposals_by_status", "status", "proposed_on"),
+    Index("proposals_by_case", "case_id"),
 )
 
 # The early-warning signal per loan: the facts seen on the stream and the score they give.

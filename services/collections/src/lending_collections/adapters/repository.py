@@ -196,7 +196,13 @@ async def current_business_date(session: AsyncSession) -> date | None:
 
 
 async def advance_business_date(session: AsyncSession, to: date) -> None:
-    """Moves forward only: a late, redelivered or replayed event never moves it back."""
+    """Moves forward only: a late, redelivered or replayed event never moves it back.
+
+    Read first: the upsert locks the one row even when it changes nothing, which would make
+    every concurrent handler that reports a date wait for the others' commits."""
+    current = await current_business_date(session)
+    if current is not None and current >= to:
+        return
     stmt = pg_insert(business_day).values(id=1, business_date=to)
     await session.execute(stmt.on_conflict_do_update(
         index_elements=[business_day.c.id], set_={"business_date": to},

@@ -31,7 +31,7 @@ PLAN_KINDS = {
 }
 WRITE_OFF = "write_off"
 KINDS = (*PLAN_KINDS, WRITE_OFF)
-PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"
+PROPOSED, APPROVED, REJECTED, WITHDRAWN = "proposed", "approved", "rejected", "withdrawn"
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ async def propose(request: Request, case_id: str, body: ProposalCreate, collecto
 @router.get("/proposals", response_model=ProposalPage)
 async def list_proposals(
     request: Request, collector: Collector,
-    status: Annotated[str | None, Query(pattern=r"^(proposed|approved|rejected)$")] = "proposed",
+    status: Annotated[str | None, Query(
+        pattern=r"^(proposed|approved|rejected|withdrawn)$")] = "proposed",
     case_id: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ProposalPage:
     """The approver's queue: pending proposals (restructures and write-off

@@ -19,6 +19,7 @@ from lending_collections.domain.cases import CollectionCase
 from lending_collections.domain.errors import CaseNotFoundError, PromiseInvalidError
 from lending_collections.domain.promises import Promise
 from lending_collections.service_layer.context import SOURCE, CollectionsPolicy
+from lending_collections.service_layer.recovery import withdraw_pending
 from lending_events import from_minor_units, to_minor_units
 from lending_events.collections_events import (
     CollectionActionTaken,
@@ -30,12 +31,15 @@ from lending_platform.unit_of_work import emit_in
 
 
 async def reclassify(session: AsyncSession, policy: CollectionsPolicy, loan: Row[Any], *,
-                     days_past_due: int, restructured: bool, written_off: bool = False
-                     ) -> str:
+                     days_past_due: int, restructured: bool, written_off: bool = False,
+                     **changes: Any) -> str:
+    """Classifies the loan at ``days_past_due`` (and restructure history) and stores them
+    with the class, and ``changes`` to the loan's other columns, in one statement."""
     found = policy.rules.classify(days_past_due, restructured, written_off)
-    await repo.update_loan(session, loan.loan_id, asset_class=found.asset_class,
+    await repo.update_loan(session, loan.loan_id, days_past_due=days_past_due,
+                           restructured=restructured, asset_class=found.asset_class,
                            ifrs9_stage=found.ifrs9_stage,
-                           classification_version=policy.rules.version)
+                           classification_version=policy.rules.version, **changes)
     return found.asset_class
 
 
@@ -63,6 +67,7 @@ async def close_open_case(session: AsyncSession, loan_id: str, currency: str, *,
         return False
     await repo.save_case(session, case, next_action_on=None)
     await repo.record(session, case.case_id, case.pending)
+    await withdraw_pending(session, case.case_id, on, f"case closed: {resolution}")
     recovered = await repo.paid_since_open(session, case.case_id)
     await emit_in(session, CollectionCaseClosed(
         loan_id=loan_id, case_id=case.case_id, closed_on=on, resolution=resolution,

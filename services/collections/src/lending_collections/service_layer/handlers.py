@@ -87,11 +87,9 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         cur = event.currency
         loan = await _loan_or_stub(session, event.loan_id, cur, 0)
         dpd = max(event.days_past_due, _aged_dpd(loan, event.as_of))
-        await repo.update_loan(session, loan.loan_id, days_past_due=dpd, dpd_as_of=event.as_of,
-                               overdue=max(loan.overdue, to_minor_units(event.amount_overdue,
-                                                                         cur)))
         await reclassify(session, policy, loan, days_past_due=dpd,
-                         restructured=loan.restructured)
+                         restructured=loan.restructured, dpd_as_of=event.as_of,
+                         overdue=max(loan.overdue, to_minor_units(event.amount_overdue, cur)))
         paid = to_minor_units(event.amount_paid, cur) > 0
         await update_risk(session, policy, loan.loan_id, event.as_of, lambda f: f.missed_payment(
             event.installment_number, event.due_date, paid, dpd), always_raise=True)
@@ -104,11 +102,10 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         overdue = to_minor_units(event.overdue_amount, cur)
         loan = await _loan_or_stub(session, event.loan_id, cur, outstanding)
         bucket = event.bucket.value
-        await repo.update_loan(session, loan.loan_id, days_past_due=event.days_past_due,
-                               dpd_as_of=event.as_of, bucket=bucket, overdue=overdue,
-                               outstanding_principal=outstanding)
-        asset_class = await reclassify(session, policy, loan, days_past_due=event.days_past_due,
-                                       restructured=loan.restructured)
+        asset_class = await reclassify(
+            session, policy, loan, days_past_due=event.days_past_due,
+            restructured=loan.restructured, dpd_as_of=event.as_of, bucket=bucket,
+            overdue=overdue, outstanding_principal=outstanding)
         await repo.advance_business_date(session, event.as_of)
         await update_risk(session, policy, loan.loan_id, event.as_of,
                           lambda f: f.dpd(event.days_past_due))
@@ -162,12 +159,11 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         loan = await repo.get_loan(session, event.loan_id)
         if loan is None:
             return
-        await repo.update_loan(session, loan.loan_id, restructured=True, days_past_due=0,
-                               dpd_as_of=event.effective_date, bucket="current", overdue=0,
-                               outstanding_principal=to_minor_units(
-                                   event.outstanding.principal if event.outstanding
-                                   else event.new_terms.principal, cur))
-        await reclassify(session, policy, loan, days_past_due=0, restructured=True)
+        await reclassify(session, policy, loan, days_past_due=0, restructured=True,
+                         dpd_as_of=event.effective_date, bucket="current", overdue=0,
+                         outstanding_principal=to_minor_units(
+                             event.outstanding.principal if event.outstanding
+                             else event.new_terms.principal, cur))
         await close_open_case(session, loan.loan_id, cur, resolution=case_rules.RESTRUCTURED,
                               on=event.effective_date,
                               why=f"loan restructured ({event.restructure_id})")
@@ -178,11 +174,9 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         loan = await repo.get_loan(session, event.loan_id)
         if loan is None:
             return
-        await repo.update_loan(session, loan.loan_id, status="written_off",
-                               days_past_due=event.days_past_due, dpd_as_of=event.effective_date,
-                               bucket=bucket_of(event.days_past_due))
         await reclassify(session, policy, loan, days_past_due=event.days_past_due,
-                         restructured=loan.restructured, written_off=True)
+                         restructured=loan.restructured, written_off=True, status="written_off",
+                         dpd_as_of=event.effective_date, bucket=bucket_of(event.days_past_due))
         await report.record_flow(session, f"write_off:{event.write_off_id}", "write_off",
                                  loan.loan_id, event.effective_date, event.currency,
                                  to_minor_units(event.written_off.principal, event.currency))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_collections.adapters import repository as repo
 from lending_collections.adapters.orm import cases, loans, recovery_proposals
-from lending_collections.domain.cases import OPEN, SYSTEM
+from lending_collections.domain.cases import OPEN, SYSTEM, Recorded
 from lending_collections.domain.errors import (
     CaseClosedError,
     CaseNotFoundError,
@@ -30,6 +30,7 @@ from lending_collections.domain.errors import (
 from lending_collections.domain.recovery import (
     PLAN_KINDS,
     PROPOSED,
+    WITHDRAWN,
     WRITE_OFF,
     PlanTerms,
     Proposal,
@@ -209,3 +210,18 @@ async def currency_of_case(session: AsyncSession, case_id: str) -> str:
     if currency is None:
         raise CaseNotFoundError(f"no case {case_id}")
     return str(currency)
+
+
+async def withdraw_pending(session: AsyncSession, case_id: str, on: date, why: str) -> int:
+    """The case closed (cure, payoff, restructure, write-off): a proposal still pending on it
+    is withdrawn, so the approvers' queue holds only what can still be decided."""
+    rows = (await session.execute(
+        update(recovery_proposals)
+        .where(recovery_proposals.c.case_id == case_id, recovery_proposals.c.status == PROPOSED)
+        .values(status=WITHDRAWN, decided_by=SYSTEM, decided_on=on, decided_at=text("now()"),
+                decision_reason=why)
+        .returning(recovery_proposals.c.proposal_id, recovery_proposals.c.kind))).all()
+    await repo.record(session, case_id, [
+        Recorded(f"{WRITE_OFF if kind == WRITE_OFF else 'restructure'}_withdrawn", SYSTEM, on,
+                 why, {"proposal_id": proposal_id}) for proposal_id, kind in rows])
+    return len(rows)

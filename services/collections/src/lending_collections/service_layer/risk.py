@@ -23,9 +23,12 @@ from lending_platform.unit_of_work import emit_in
 
 
 async def facts_of(session: AsyncSession, loan_id: str) -> RiskFacts:
-    await session.execute(pg_insert(loan_risk).values(loan_id=loan_id).on_conflict_do_nothing())
-    raw = await session.scalar(select(loan_risk.c.facts).where(loan_risk.c.loan_id == loan_id)
-                               .with_for_update())
+    """The loan's facts, its row created if need be and locked (one statement: the no-op
+    update locks the row it conflicts with and returns it)."""
+    stmt = pg_insert(loan_risk).values(loan_id=loan_id)
+    raw = await session.scalar(stmt.on_conflict_do_update(
+        index_elements=[loan_risk.c.loan_id], set_={"loan_id": stmt.excluded.loan_id})
+        .returning(loan_risk.c.facts))
     return RiskFacts.from_json(raw)
 
 

@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_index("proposals_one_pending_per_case", "recovery_proposals", ["case_id"],
                     unique=True, postgresql_where=sa.text("status = 'proposed'"))
     op.create_index("proposals_by_status", "recovery_proposals", ["status", "proposed_on"])
+    op.create_index("proposals_by_case", "recovery_proposals", ["case_id"])
     op.create_table(
         "loan_risk",
         sa.Column("loan_id", sa.Text, primary_key=True),
