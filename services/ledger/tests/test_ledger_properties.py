@@ -151,3 +151,44 @@ def test_the_split_does_not_depend_on_the_order_payments_arrive_in(terms_index, 
     rnd.shuffle(shuffled)
     a, b = apply(in_order), apply(shuffled)
     assert a.paid == b.paid and a.credit == b.credit and a.status == b.status
+
+
+@settings(deadline=None, max_examples=150)
+@given(st.integers(0, len(TERMS) - 1),
+       st.lists(st.tuples(st.integers(1, 40_000), st.integers(0, 120)), max_size=4),
+       st.integers(0, 90), st.integers(0, 10**6), st.integers(0, 60))
+def test_paying_the_published_new_schedule_settles_a_restructured_loan(
+    terms_index, pays, accrue_days, a, b
+):
+    """Whatever was owed and however it was restructured, the schedule LoanRestructured
+    publishes (carried arrears included) is exactly what is left to pay."""
+    from lending_events.ledger import LoanRestructured
+    from lending_ledger.service_layer.integration import integration_events
+
+    account = disbursed(TERMS[terms_index])
+    for n, (amount, day) in enumerate(pays):
+        account.receive_payment(payment_id=f"p{n}", amount=amount,
+                                value_date=START + timedelta(days=day),
+                                received_at="2025-01-01T00:00:00Z", method="card")
+    if account.status != "active":
+        return
+    today = START + timedelta(days=max([accrue_days, *(d for _a, d in pays)]))
+    account.accrue(today)
+    try:
+        account.restructure(restructure_request(account, 0, a, b, today))
+    except InvalidLoanStateError:
+        return
+    (published,) = integration_events(account, account.pending[-1])
+    assert isinstance(published, LoanRestructured)
+    assert published.outstanding is not None
+    schedule_total = sum(row.total for row in published.new_terms.schedule)
+    owed = published.outstanding.total
+    assert schedule_total >= owed  # the rest is interest not yet earned
+    for n, row in enumerate(published.new_terms.schedule):
+        account.accrue(row.due_date)
+        account.receive_payment(payment_id=f"n{n}", amount=int(row.total * 100),
+                                value_date=row.due_date,
+                                received_at="2025-01-01T00:00:00Z", method="card")
+    assert account.status == "closed"
+    assert account.receivables() == (0, 0, 0, 0) and account.credit == 0
+    assert sum(account.position().values()) == 0
