@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 
@@ -21,6 +22,15 @@ from lending_messaging.processing import MessageProcessor
 log = logging.getLogger("lending_messaging.consumer")
 
 DEFAULT_CONCURRENCY = 8
+
+
+def default_concurrency() -> int:
+    """``LENDING_CONSUMER_CONCURRENCY`` (every service's runner), else 8: enough to overlap
+    the round trips of a few transactions, well below a pool of 10 connections."""
+    value = int(os.environ.get("LENDING_CONSUMER_CONCURRENCY", DEFAULT_CONCURRENCY))
+    if value < 1:
+        raise ValueError("LENDING_CONSUMER_CONCURRENCY must be at least 1")
+    return value
 TopicPartitionKey = tuple[str, int]
 
 

@@ -27,9 +27,9 @@ class InMemoryConsumer:
     """A group member that owns every partition. Restarting (a new instance on the same
     broker and inbox) resumes from the committed offsets, as a Kafka consumer would.
 
-    ``concurrency`` defaults to one lane (the Kafka runner's default is
-    ``DEFAULT_CONCURRENCY``): a service's in-memory fakes rarely isolate concurrent
-    transactions from each other; pass more lanes to test handlers that are meant to."""
+    ``concurrency`` defaults to one lane (the Kafka runner's default is 8): a service's
+    in-memory fakes rarely isolate concurrent transactions from each other; pass more lanes
+    to test handlers that are meant to."""
 
     def __init__(
         self,
