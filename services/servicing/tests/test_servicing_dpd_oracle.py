@@ -87,7 +87,7 @@ async def run_scenario(url: str, plans: list[LoanPlan], offsets: list[int],
     app = await Servicing.start(url, migrate=False, initial_business_date=START)
     try:
         await app.sql("TRUNCATE loans, installments, payments, activity, business_days, "
-                      "holidays, outbox, inbox CASCADE")
+                      "holidays, day_closes, outbox, inbox CASCADE")
         await app.close(START)
         books: list[Book] = []
         for n, plan in enumerate(plans):

@@ -29,7 +29,9 @@ def policy_of(settings: Settings) -> ServicingPolicy:
         weekend_days=tuple(settings.weekend_days), reminder_days=dict(settings.reminder_days),
         default_tolerance_amount=dec(settings.default_tolerance_amount),
         default_tolerance_rate=dec(settings.default_tolerance_rate),
-        payoff_quote_valid_days=settings.payoff_quote_valid_days)
+        payoff_quote_valid_days=settings.payoff_quote_valid_days,
+        close_parallelism=settings.close_parallelism,
+        close_transaction_rows=settings.close_transaction_rows)
 
 
 def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = None,

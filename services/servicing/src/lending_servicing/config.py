@@ -31,6 +31,11 @@ class Settings(ServiceSettings):
     default_tolerance_amount: str | None = None
     default_tolerance_rate: str | None = None
     payoff_quote_valid_days: int = Field(default=7, ge=0, le=60)
+    # The day close splits a large book into transactions of about this many installments
+    # (a small book closes in one), and runs this many at once, each on its own connection
+    # (keep it below db_pool_size; about the database server's cores is the sweet spot).
+    close_transaction_rows: int = Field(default=1_000_000, ge=1)
+    close_parallelism: int = Field(default=2, ge=1, le=16)
 
     @field_validator("weekend_days")
     @classmethod

@@ -109,9 +109,14 @@ class LocalPostgres:
         self.log.symlink_to(log)
         # max_connections covers five services with pools plus tests; the timeout keeps an
         # abandoned transaction from holding back every outbox relay reading below xmin.
+        # The WAL settings are for bulk writers such as a day close of a million events:
+        # WAL buffers that a statement does not fill (8 MB did, and backends then wrote WAL
+        # themselves) and no forced checkpoint in the middle (each one makes the next
+        # change to every page log the whole page).
         opts = (
             f"-h 127.0.0.1 -p {self.s.pg_port} -k {self.s.pg_dir} -c max_connections=300 "
-            "-c idle_in_transaction_session_timeout=60s -c shared_buffers=256MB"
+            "-c idle_in_transaction_session_timeout=60s -c shared_buffers=256MB "
+            "-c wal_buffers=64MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
         )
         result = self._cmd(
             "pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(log), "-w", "-t", "60",

@@ -1,4 +1,4 @@
-"""The business calendar's rows: closed days and holidays."""
+"""The business calendar's rows: closes begun, closed days and holidays."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending_servicing.adapters.orm import business_days, holidays
+from lending_servicing.adapters.orm import business_days, day_closes, holidays
 from lending_servicing.domain.calendar import BusinessCalendar
 
 
@@ -32,6 +32,16 @@ async def closed_count(session: AsyncSession, calendar_id: str) -> int:
     return int(await session.scalar(
         select(func.count()).select_from(business_days)
         .where(business_days.c.calendar_id == calendar_id)) or 0)
+
+
+async def record_close_begun(session: AsyncSession, calendar_id: str, day: date) -> None:
+    await session.execute(insert(day_closes).values(
+        calendar_id=calendar_id, business_date=day).on_conflict_do_nothing())
+
+
+async def close_begun(session: AsyncSession, calendar_id: str, day: date) -> bool:
+    return bool(await session.scalar(select(func.count()).select_from(day_closes).where(
+        day_closes.c.calendar_id == calendar_id, day_closes.c.business_date == day)))
 
 
 async def record_closed(session: AsyncSession, calendar_id: str, day: date, next_day: date,

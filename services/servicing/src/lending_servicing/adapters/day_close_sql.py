@@ -1,5 +1,6 @@
 """The day close as four set-based statements, each finding its rows through a partial
-index, changing them and writing their events to the outbox in the same statement.
+index, changing them and writing their events to the outbox in the same statement. Each
+runs over some slices of the book (``:parts``, see close_partitions.py) at a time.
 
 No row travels to Python, so a million events cost one round trip per statement and no
 client memory. The events are CloudEvents envelopes built by text concatenation in exactly
@@ -13,7 +14,6 @@ strings with the currency's minor digits. The rules are those of ``domain/delinq
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -100,7 +100,8 @@ MISSED = text(f"""
 WITH missed AS (
   UPDATE installments AS i SET state = 'missed', missed_on = :day
     FROM loans AS l
-   WHERE i.state = 'open' AND i.overdue_from <= :day
+   WHERE i.state = 'open' AND i.close_partition = ANY(CAST(:parts AS smallint[]))
+     AND i.overdue_from <= :day
      AND l.loan_id = i.loan_id AND l.status = 'active'
      AND LEAST(i.total, i.cumulative_due - l.paid_to_schedule) > i.tolerance
   RETURNING i.loan_id, i.number, i.due_date, i.effective_due, i.total, i.cumulative_due,
@@ -141,7 +142,8 @@ WITH watched AS (
          GREATEST(l.missed_cumulative_due, m.cumulative) AS cumulative,
          m.loan_id IS NOT NULL AS newly_missed
     FROM loans AS l LEFT JOIN missed_today AS m ON m.loan_id = l.loan_id
-   WHERE l.status = 'active' AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
+   WHERE l.status = 'active' AND l.close_partition = ANY(CAST(:parts AS smallint[]))
+     AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
   UNION ALL
   SELECT l.loan_id, l.bucket, l.currency, l.minor_digits, l.outstanding_principal,
          l.paid_to_schedule, m.since, m.cumulative, true
@@ -186,6 +188,7 @@ WITH due AS (
   UPDATE installments AS i SET reminded_on = :day
     FROM loans AS l
    WHERE i.state = 'open' AND i.reminded_on IS NULL AND i.remind_from IS NOT NULL
+     AND i.close_partition = ANY(CAST(:parts AS smallint[]))
      AND i.remind_from <= :day AND i.due_date > :day
      AND l.loan_id = i.loan_id AND l.status = 'active'
   RETURNING i.loan_id, i.number, i.due_date,
@@ -205,7 +208,9 @@ WITH due AS (
 MATURED = text(f"""
 WITH matured AS (
   UPDATE loans AS l SET matured_on = :day
-   WHERE l.status = 'active' AND l.matured_on IS NULL AND l.maturity_date < :day
+   WHERE l.status = 'active' AND l.matured_on IS NULL
+     AND l.close_partition = ANY(CAST(:parts AS smallint[]))
+     AND l.maturity_date < :day
   RETURNING l.loan_id, l.maturity_date, l.currency, l.minor_digits,
             l.outstanding_principal AS p, l.outstanding_interest AS i,
             l.outstanding_fees AS f, l.outstanding_penalties AS n,
@@ -233,22 +238,36 @@ class DayCloseCounts:
     reminders: int = 0
     matured: int = 0
 
+    def __add__(self, other: DayCloseCounts) -> DayCloseCounts:
+        return DayCloseCounts(self.payments_missed + other.payments_missed,
+                              self.delinquency_changes + other.delinquency_changes,
+                              self.reminders + other.reminders, self.matured + other.matured)
+
     def as_dict(self) -> dict[str, int]:
         return {"payments_missed": self.payments_missed,
                 "delinquency_changes": self.delinquency_changes,
                 "reminders": self.reminders, "matured": self.matured}
 
 
-async def close_day(session: AsyncSession, day: date, *, source: str, now: datetime,
-                    correlation_id: str, traceparent: str) -> DayCloseCounts:
-    """Runs the four statements for ``day`` in the caller's transaction."""
-    run = uuid.uuid4().hex
+async def installments_estimate(session: AsyncSession) -> int:
+    """The planner's row count of the installments table (0 before its first ANALYZE)."""
+    return int(await session.scalar(text(
+        "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'installments'::regclass"))
+        or 0)
+
+
+async def close_slices(session: AsyncSession, day: date, parts: list[int], *, run: str,
+                       source: str, now: datetime, correlation_id: str,
+                       traceparent: str) -> DayCloseCounts:
+    """Runs the four statements for ``day`` over slices ``parts`` in the caller's
+    transaction. ``run`` is unique per close run: with the row's identity it makes each
+    event id."""
     params: dict[str, object] = {
-        "day": day, "day_text": day.isoformat(), "traceparent": traceparent,
+        "day": day, "day_text": day.isoformat(), "traceparent": traceparent, "parts": parts,
         "head": envelope_head(source=source, now=now.isoformat(),
                               correlation_id=correlation_id, traceparent=traceparent,
                               day=day.isoformat())}
-    # Sorting a million events by loan must not spill to disk; local to this transaction.
+    # Sorting a transaction's events by loan must not spill to disk; local to this transaction.
     await session.execute(text("SET LOCAL work_mem = '256MB'"))
     await session.execute(text("SET LOCAL DateStyle = 'ISO, YMD'"))
     await session.execute(MISSED_TODAY)

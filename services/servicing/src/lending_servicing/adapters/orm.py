@@ -6,7 +6,9 @@ day close proportional to the work of the day, not to the size of the book:
 ``installments_open_overdue`` holds only installments still open (neither settled, missed
 nor of a closed loan), ordered by the date they would count as missed;
 ``installments_to_remind`` the same for reminders; ``loans_watched`` only loans that are
-delinquent or have not yet been reported current again.
+delinquent or have not yet been reported current again. Each leads with the loan's close
+slice (``close_partition``, see close_partitions.py), so a close transaction reads only its
+slice.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -27,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lending_platform.database import service_metadata
+from lending_servicing.adapters import close_partitions
 
 metadata = service_metadata()
 
@@ -94,9 +98,11 @@ loans = Table(
     Column("bucket_dpd", Integer, nullable=False, server_default=text("0")),
     Column("bucket_as_of", Date),
     Column("matured_on", Date),
-    Index("loans_watched", "loan_id", postgresql_where=text(
+    Column("close_partition", SmallInteger, Computed(close_partitions.SQL, persisted=True),
+           nullable=False),
+    Index("loans_watched", "close_partition", "loan_id", postgresql_where=text(
         "status = 'active' AND (delinquent_since IS NOT NULL OR bucket <> 'current')")),
-    Index("loans_to_mature", "maturity_date", postgresql_where=text(
+    Index("loans_to_mature", "close_partition", "maturity_date", postgresql_where=text(
         "status = 'active' AND matured_on IS NULL")),
 )
 
@@ -118,11 +124,22 @@ installments = Table(
     Column("state", Text, nullable=False, server_default=text("'open'")),
     Column("missed_on", Date),
     Column("reminded_on", Date),
-    Index("installments_open_overdue", "overdue_from",
+    Column("close_partition", SmallInteger, Computed(close_partitions.SQL, persisted=True),
+           nullable=False),
+    Index("installments_open_overdue", "close_partition", "overdue_from",
           postgresql_where=text("state = 'open'")),
-    Index("installments_to_remind", "remind_from",
+    Index("installments_to_remind", "close_partition", "remind_from",
           postgresql_where=text("state = 'open' AND reminded_on IS NULL "
                                 "AND remind_from IS NOT NULL")),
+)
+
+# A close of a day has begun (its events may be out) and not yet been recorded in
+# business_days: that day can no longer become a holiday.
+day_closes = Table(
+    "day_closes", metadata,
+    Column("calendar_id", Text, primary_key=True),
+    Column("business_date", Date, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 
 payments = Table(

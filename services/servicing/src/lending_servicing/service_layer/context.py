@@ -28,6 +28,8 @@ class ServicingPolicy:
     default_tolerance_amount: Decimal | None = None
     default_tolerance_rate: Decimal | None = None
     payoff_quote_valid_days: int = 7
+    close_parallelism: int = 2  # transactions of the day close in flight at once
+    close_transaction_rows: int = 1_000_000  # installments, about, per close transaction
 
 
 @dataclass

@@ -1,15 +1,28 @@
-"""The business-day close: every missing business day up to a date, one transaction each.
+"""The business-day close: every missing business day up to a date, in order.
 
-Per day, under the close lock: the four set-based statements of adapters/day_close_sql.py
-(missed payments, delinquency buckets, reminders, maturities), the closed-days row and
-BusinessDayClosed, all in one commit. A day that is already closed is never closed again,
-so repeating a close (or a crash half-way through a catch-up) emits nothing twice.
+A day closes in three steps. Under the calendar lock: choose the day and record that its
+close has begun (from then on it cannot become a holiday). Then the sixteen slices of the
+book (adapters/close_partitions.py), in groups of about ``close_transaction_rows``
+installments, each group in its own transaction under its slices' locks, a few at once
+(``close_parallelism``): the four set-based statements of
+adapters/day_close_sql.py (missed payments, delinquency buckets, reminders, maturities)
+with their events. Last, under the calendar lock: the closed-days row and
+BusinessDayClosed, which so follows every event of its day.
+
+Short transactions keep the outbox relays of every database on the server moving (their
+horizon is the oldest running transaction) and let payments proceed on other slices. A
+crash half-way loses nothing and repeats nothing: every statement changes exactly the rows
+it reports on (an installment leaves ``open`` as its PaymentMissed is written), so the next
+close of the day finds only the slices' remaining work. Two closers at once serialise per
+slice and the second finds the day already recorded.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,11 +30,16 @@ from lending_events.servicing import BusinessDayClosed
 from lending_messaging.context import current_context, new_context, use_context
 from lending_platform.unit_of_work import emit_in
 from lending_servicing.adapters import calendar_repository as calendars
-from lending_servicing.adapters.day_close_sql import DayCloseCounts, close_day
+from lending_servicing.adapters.close_partitions import PARTITIONS
+from lending_servicing.adapters.day_close_sql import (
+    DayCloseCounts,
+    close_slices,
+    installments_estimate,
+)
 from lending_servicing.domain.calendar import BusinessCalendar
 from lending_servicing.domain.errors import CalendarError
 from lending_servicing.service_layer.context import SOURCE, ServicingContext
-from lending_servicing.service_layer.locks import lock_for_close
+from lending_servicing.service_layer.locks import lock_calendar, lock_slice_for_close
 
 log = logging.getLogger("lending.servicing.close")
 
@@ -65,7 +83,7 @@ async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
     """Closes the next missing day, if any; False when the calendar has reached ``up_to``."""
     policy = ctx.policy
     async with ctx.sessions() as session, session.begin():
-        await lock_for_close(session)
+        await lock_calendar(session)
         calendar = await calendars.load_calendar(session, policy.calendar_id,
                                                  policy.weekend_days)
         last = await calendars.last_closed(session, policy.calendar_id)
@@ -73,21 +91,55 @@ async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
         if not days:
             result.business_date = last[1] if last else None
             return False
-        day = days[0]
-        started = time.perf_counter()
-        counts = await close_day(session, day, source=SOURCE, now=ctx.clock(),
-                                 correlation_id=correlation_id, traceparent=traceparent)
-        next_day = calendar.next_business_day(day)
-        await calendars.record_closed(session, policy.calendar_id, day, next_day,
-                                      counts.as_dict())
-        await emit_in(session, BusinessDayClosed(
-            calendar_id=policy.calendar_id, business_date=day, next_business_date=next_day),
-            SOURCE)
+        day, next_day = days[0], calendar.next_business_day(days[0])
+        await calendars.record_close_begun(session, policy.calendar_id, day)
+    started = time.perf_counter()
+    counts = await _close_slices(ctx, day, correlation_id, traceparent)
+    async with ctx.sessions() as session, session.begin():
+        await lock_calendar(session)
+        last = await calendars.last_closed(session, policy.calendar_id)
+        if last is None or last[0] < day:  # else another closer recorded it first
+            await calendars.record_closed(session, policy.calendar_id, day, next_day,
+                                          counts.as_dict())
+            await emit_in(session, BusinessDayClosed(
+                calendar_id=policy.calendar_id, business_date=day,
+                next_business_date=next_day), SOURCE)
     seconds = time.perf_counter() - started
     log.info("closed business day %s in %.2fs: %s", day, seconds, counts.as_dict())
     result.closed.append(ClosedDay(day, next_day, counts, seconds))
     result.business_date = next_day
     return True
+
+
+async def _close_slices(ctx: ServicingContext, day: date, correlation_id: str,
+                        traceparent: str) -> DayCloseCounts:
+    run, now = uuid.uuid4().hex, ctx.clock()
+    async with ctx.sessions() as session:
+        book = await installments_estimate(session)
+    pending = slice_groups(book, ctx.policy.close_transaction_rows)
+    done: list[DayCloseCounts] = []
+
+    async def worker() -> None:
+        while pending:
+            parts = pending.pop(0)
+            async with ctx.sessions() as session, session.begin():
+                for part in parts:
+                    await lock_slice_for_close(session, part)
+                done.append(await close_slices(
+                    session, day, parts, run=run, source=SOURCE, now=now,
+                    correlation_id=correlation_id, traceparent=traceparent))
+
+    await asyncio.gather(*(worker() for _ in range(ctx.policy.close_parallelism)))
+    return sum(done, DayCloseCounts())
+
+
+def slice_groups(installments: int, rows_per_transaction: int) -> list[list[int]]:
+    """The slices in contiguous groups, one transaction each, about ``rows_per_transaction``
+    installments a group: a small book closes in one transaction, a large one in up to
+    one per slice."""
+    groups = min(PARTITIONS, max(1, -(-installments // max(rows_per_transaction, 1))))
+    return [list(range(PARTITIONS))[n::groups] for n in range(groups)]
+
 
 def _days(calendar: BusinessCalendar, last: date | None, up_to: date) -> list[date]:
     try:

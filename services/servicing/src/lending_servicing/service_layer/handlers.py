@@ -94,7 +94,7 @@ def _terms_columns(terms: ContractTerms) -> dict[str, object]:
 def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
     async def on_booked(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, LoanBooked)
-        await lock_for_projection(session)
+        await lock_for_projection(session, event.loan_id)
         terms = event.terms
         rows = await tracked_schedule(session, terms, policy)
         columns = _terms_columns(terms)
@@ -109,7 +109,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
 
     async def on_disbursed(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, Disbursed)
-        await lock_for_projection(session)
+        await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         if loan.status == "booked":
             await projection.update_loan(session, event.loan_id, status="active",
@@ -123,7 +123,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
 
     async def on_applied(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, PaymentApplied)
-        await lock_for_projection(session)
+        await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         cur = event.currency
         known = await projection.get_payment(session, event.payment_id, for_update=True)
@@ -159,7 +159,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
 
     async def on_reversed(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, PaymentReversed)
-        await lock_for_projection(session)
+        await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         cur = event.currency
         reversed_ = _minor(event.reversed_allocation, cur)
@@ -192,7 +192,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
 
     async def on_fee(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, FeeCharged)
-        await lock_for_projection(session)
+        await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         amount = to_minor_units(event.amount, event.currency)
         await projection.update_loan(session, event.loan_id,
@@ -205,7 +205,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
 
     async def on_accrued(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, InterestAccrued)
-        await lock_for_projection(session)
+        await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         cur = event.currency
         await projection.update_loan(
@@ -217,7 +217,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
     async def on_restructured(session: AsyncSession, event: IntegrationEvent,
                               env: Envelope) -> None:
         assert isinstance(event, LoanRestructured)
-        await lock_for_projection(session)
+        await lock_for_projection(session, event.loan_id)
         await _loan(session, event.loan_id)
         terms = event.new_terms
         rows = await tracked_schedule(session, terms, policy)
@@ -264,7 +264,7 @@ async def _loan(session: AsyncSession, loan_id: str) -> Any:
 
 
 async def _end(session: AsyncSession, loan_id: str, status: str, on: object) -> None:
-    await lock_for_projection(session)
+    await lock_for_projection(session, loan_id)
     await _loan(session, loan_id)
     await projection.update_loan(session, loan_id, status=status, closed_on=on)
     await projection.void_open_installments(session, loan_id)

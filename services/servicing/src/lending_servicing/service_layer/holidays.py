@@ -10,7 +10,7 @@ from sqlalchemy import text
 from lending_servicing.adapters import calendar_repository as calendars
 from lending_servicing.domain.errors import CalendarError
 from lending_servicing.service_layer.context import ServicingContext
-from lending_servicing.service_layer.locks import lock_for_close
+from lending_servicing.service_layer.locks import lock_calendar, lock_every_slice
 
 # One pass over the open installments due on the affected dates (holidays are rare; the
 # close's indexes stay untouched by this statement's plan).
@@ -29,10 +29,13 @@ async def declare_holiday(ctx: ServicingContext, day: date, name: str) -> int:
     the last closed business date can become holidays."""
     policy = ctx.policy
     async with ctx.sessions() as session, session.begin():
-        await lock_for_close(session)
+        await lock_calendar(session)
         last = await calendars.last_closed(session, policy.calendar_id)
         if last is not None and day <= last[0]:
             raise CalendarError(f"{day} is already closed (last closed: {last[0]})")
+        if await calendars.close_begun(session, policy.calendar_id, day):
+            raise CalendarError(f"the close of {day} has begun: it stays a business day")
+        await lock_every_slice(session)  # installments of every slice may move
         if not await calendars.add_holiday(session, policy.calendar_id, day, name):
             return 0
         calendar = await calendars.load_calendar(session, policy.calendar_id,

@@ -1,10 +1,15 @@
-"""The one lock between the day close and the loan projection.
+"""The locks between the day close, the calendar and the loan projection.
 
-The close rewrites installments and loans set-based; a consumer applying a payment rewrites
-one loan. Without a common order the two could deadlock on row locks, or the close could
-read a loan half-way through a payment. So: the close holds this advisory lock exclusively
-for its transaction, every projection write holds it shared. Projection writes never wait
-for each other; they wait for a running close, and a close waits for them to commit.
+The close rewrites installments and loans set-based, one slice of the book (see
+adapters/close_partitions.py) per transaction; a consumer applying a payment rewrites one
+loan. Without a common order the two could deadlock on row locks, or the close could read a
+loan half-way through a payment. So: a close transaction holds its slice's advisory lock
+exclusively, every projection write holds its loan's slice lock shared. Projection writes
+never wait for each other; they wait only for a close of their own slice.
+
+The calendar lock orders what changes the calendar: choosing the day to close, recording
+it closed, declaring a holiday. A holiday also moves installments of every slice, so it
+takes every slice lock after the calendar lock; nothing takes them in another order.
 """
 
 from __future__ import annotations
@@ -12,13 +17,26 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-DAY_CLOSE_LOCK = 7_400_004
+from lending_servicing.adapters.close_partitions import PARTITIONS, partition_of
+
+CALENDAR_LOCK = 7_400_004  # one bigint key
+SLICE_LOCK = 7_400_005  # (int, slice): PostgreSQL keeps two-int keys apart from bigint ones
 
 
-async def lock_for_close(session: AsyncSession) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DAY_CLOSE_LOCK})
+async def lock_calendar(session: AsyncSession) -> None:
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CALENDAR_LOCK})
 
 
-async def lock_for_projection(session: AsyncSession) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"),
-                          {"k": DAY_CLOSE_LOCK})
+async def lock_slice_for_close(session: AsyncSession, part: int) -> None:
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k, :p)"),
+                          {"k": SLICE_LOCK, "p": part})
+
+
+async def lock_every_slice(session: AsyncSession) -> None:
+    for part in range(PARTITIONS):  # ascending, always
+        await lock_slice_for_close(session, part)
+
+
+async def lock_for_projection(session: AsyncSession, loan_id: str) -> None:
+    await session.execute(text("SELECT pg_advisory_xact_lock_shared(:k, :p)"),
+                          {"k": SLICE_LOCK, "p": partition_of(loan_id)})

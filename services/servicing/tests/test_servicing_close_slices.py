@@ -1,0 +1,142 @@
+"""The day close in slices: every slice is closed, a close interrupted half-way finishes
+without repeating an event, two closers at once record the day once, a day whose close has
+begun cannot become a holiday, and the migrated schema is the one the code describes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from lending_servicing.adapters import orm
+from lending_servicing.adapters.close_partitions import PARTITIONS, partition_of
+from lending_servicing.adapters.day_close_sql import close_slices
+from lending_servicing.domain.errors import CalendarError
+from lending_servicing.service_layer.day_close import slice_groups
+from lending_servicing.service_layer.holidays import declare_holiday
+from lending_servicing.testing import contract_terms, disbursed, loan_booked
+
+from .servicing_support import Servicing
+
+pytestmark = pytest.mark.integration
+START = date(2025, 1, 15)
+MISSED_DAY = date(2025, 2, 16)  # the first installment (due 2025-02-15) is missed
+LOANS = [f"loan-{n}" for n in range(64)]
+
+
+@pytest.fixture
+async def servicing(database_url: str):
+    app = await Servicing.start(database_url, initial_business_date=START,
+                                close_transaction_rows=1)  # one transaction per slice
+    yield app
+    await app.stop()
+
+
+async def book_all(servicing: Servicing) -> None:
+    terms = contract_terms(start=START)
+    for loan_id in LOANS:
+        await servicing.ledger(loan_booked(loan_id, terms), disbursed(loan_id, terms))
+
+
+def test_a_small_book_closes_in_one_transaction_a_large_one_in_one_per_slice():
+    assert slice_groups(0, 1_000_000) == [list(range(PARTITIONS))]
+    assert slice_groups(3_000_000, 1_000_000) == [
+        list(range(PARTITIONS))[n::3] for n in range(3)]
+    assert slice_groups(50_000_000, 1_000_000) == [[n] for n in range(PARTITIONS)]
+    groups = slice_groups(5_500_000, 1_000_000)
+    assert sorted(p for g in groups for p in g) == list(range(PARTITIONS))
+
+
+def test_the_loans_spread_over_every_slice():
+    assert {partition_of(loan_id) for loan_id in LOANS} == set(range(PARTITIONS))
+
+
+async def test_python_and_the_database_agree_on_each_loans_slice(servicing):
+    await book_all(servicing)
+    rows = await servicing.sql("SELECT loan_id, close_partition FROM loans")
+    assert {r.loan_id: r.close_partition for r in rows} == {
+        loan_id: partition_of(loan_id) for loan_id in LOANS}
+    mismatched = await servicing.sql(
+        "SELECT count(*) FROM installments i JOIN loans l USING (loan_id) "
+        "WHERE i.close_partition <> l.close_partition")
+    assert mismatched[0][0] == 0
+
+
+async def test_every_slice_is_closed(servicing):
+    await book_all(servicing)
+    result = await servicing.close(MISSED_DAY)
+    assert result.closed[-1].counts.payments_missed == len(LOANS)
+    missed = await servicing.data("PaymentMissed")
+    assert sorted(m["loan_id"] for m in missed) == sorted(LOANS)
+    assert len(await servicing.data("DelinquencyChanged")) == len(LOANS)
+
+
+async def test_a_close_interrupted_half_way_finishes_without_repeating_an_event(servicing):
+    await book_all(servicing)
+    await servicing.close(MISSED_DAY - date.resolution)
+    for part in range(PARTITIONS // 2):  # a crashed close: half its slices committed
+        async with servicing.ctx.sessions() as session, session.begin():
+            await close_slices(session, MISSED_DAY, [part], run="crashed", source="/test",
+                              now=START, correlation_id="c", traceparent="t")
+    half = await servicing.data("PaymentMissed")
+    assert 0 < len(half) < len(LOANS)
+    assert await servicing.data("BusinessDayClosed") != []
+    closes_before = len(await servicing.data("BusinessDayClosed"))
+    result = await servicing.close(MISSED_DAY)
+    assert [d.business_date for d in result.closed] == [MISSED_DAY]
+    missed = await servicing.data("PaymentMissed")
+    assert sorted(m["loan_id"] for m in missed) == sorted(LOANS)  # each once
+    changed = await servicing.data("DelinquencyChanged")
+    assert sorted(c["loan_id"] for c in changed) == sorted(LOANS)
+    assert len(await servicing.data("BusinessDayClosed")) == closes_before + 1
+    last = (await servicing.outbox())[-1]
+    assert last.type == "BusinessDayClosed"  # after every event of its day
+
+
+async def test_two_closers_at_once_record_the_day_once(servicing):
+    await book_all(servicing)
+    await servicing.close(MISSED_DAY - date.resolution)
+    await asyncio.gather(servicing.close(MISSED_DAY), servicing.close(MISSED_DAY))
+    closes = [c["business_date"] for c in await servicing.data("BusinessDayClosed")]
+    assert closes.count(MISSED_DAY.isoformat()) == 1
+    missed = await servicing.data("PaymentMissed")
+    assert sorted(m["loan_id"] for m in missed) == sorted(LOANS)
+
+
+async def test_a_day_whose_close_has_begun_cannot_become_a_holiday(servicing):
+    await book_all(servicing)
+    await servicing.close(MISSED_DAY - date.resolution)
+    await servicing.sql("INSERT INTO day_closes (calendar_id, business_date) "
+                        "VALUES ('main', :d)", d=MISSED_DAY)
+    with pytest.raises(CalendarError, match="has begun"):
+        await declare_holiday(servicing.ctx, MISSED_DAY, "too late")
+    assert await declare_holiday(servicing.ctx, MISSED_DAY + date.resolution, "ahead") >= 0
+
+
+async def test_the_migrated_schema_is_the_one_the_code_describes(servicing):
+    assert await _schema_differences(servicing) == []
+    await servicing.sql("DROP INDEX installments_to_remind")  # the check can see a change
+    assert await _schema_differences(servicing) != []
+
+
+async def _schema_differences(servicing: Servicing) -> list[object]:
+    def compare(connection):  # type: ignore[no-untyped-def]
+        return compare_metadata(MigrationContext.configure(connection), orm.metadata)
+
+    async with servicing.runtime.engine.connect() as conn:
+        diff = await conn.run_sync(compare)
+    return [d for d in diff if _table_of(d) in orm.metadata.tables]  # not outbox, inbox…
+
+
+def _table_of(diff: object) -> str | None:
+    step = diff[0] if isinstance(diff, list) else diff
+    assert isinstance(step, tuple)
+    kind, subject = step[0], step[1]
+    if kind in ("add_table", "remove_table"):
+        return str(subject.name)
+    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint"):
+        return str(subject.table.name)
+    return str(step[2])  # add_column/remove_column/modify_*: (kind, schema, table, ...)
