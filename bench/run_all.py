@@ -1,12 +1,14 @@
 """`make bench`: runs every bench/bench_*.py and writes docs/benchmarks.md from their output.
 
 Each benchmark measures its subject beside a raw baseline in the same run, prints a
-Markdown section on stdout and writes its raw figures as JSON under bench/results/.
+Markdown section on stdout and writes its raw figures as JSON under bench/results/; the
+JSON's "goals" list ({benchmark, goal, measured, met}) becomes the table at the top.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -36,6 +38,7 @@ def main() -> int:
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
     sections: list[str] = []
+    goals: list[dict[str, str]] = []
     failed: list[str] = []
     for script in scripts:
         name = script.stem.removeprefix("bench_")
@@ -51,16 +54,26 @@ def main() -> int:
             failed.append(name)
             continue
         sections.append(proc.stdout.strip() + f"\n\n_({name}: {time.monotonic() - began:.0f} s)_")
+        goals += json.loads((results / f"{name}.json").read_text()).get("goals", [])
     if not args.no_write and sections and not args.only:
         cores, python = os.cpu_count(), platform.python_version()
         machine = f"{platform.machine()}, {cores} cores, Python {python}"
         when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        page = HEADER.format(when=when, machine=machine) + "\n" + "\n\n".join(sections) + "\n"
+        page = (HEADER.format(when=when, machine=machine) + "\n" + goal_table(goals)
+                + "\n\n".join(sections) + "\n")
         (ROOT / "docs" / "benchmarks.md").write_text(page)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def goal_table(goals: list[dict[str, str]]) -> str:
+    if not goals:
+        return ""
+    rows = [f"| {g['benchmark']} | {g['goal']} | {g['measured']} | {g['met']} |" for g in goals]
+    return "\n".join(["## Goals at a glance", "", "| benchmark | goal | measured (median) | met |",
+                      "|---|---|---|---|", *rows]) + "\n\n"
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ and events are never out of step: no dual write, no event about a rolled-back ch
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -17,13 +16,16 @@ from lending_messaging.context import stamp
 
 # One statement and six array parameters per batch, whatever its size: far cheaper than
 # a multi-row VALUES list. WITH ORDINALITY keeps the caller's order, so positions (and
-# therefore publication order) follow it.
+# therefore publication order) follow it. The headers (``wire_headers``) are built by the
+# server from the columns: no JSON is encoded in Python, nor decoded again by the relay.
 _INSERT = text(
     "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers) "
-    "SELECT :topic, k, i, t, p, CAST(h AS jsonb) FROM unnest("
+    "SELECT :topic, k, i, t, p, jsonb_strip_nulls(jsonb_build_object("
+    "'content-type', CAST(:content_type AS text), 'ce_id', i, 'ce_type', t, 'traceparent', tp"
+    ")) FROM unnest("
     "CAST(:keys AS text[]), CAST(:ids AS text[]), CAST(:types AS text[]), "
-    "CAST(:payloads AS bytea[]), CAST(:headers AS text[])"
-    ") WITH ORDINALITY AS e(k, i, t, p, h, n) ORDER BY n"
+    "CAST(:payloads AS bytea[]), CAST(:traceparents AS text[])"
+    ") WITH ORDINALITY AS e(k, i, t, p, tp, n) ORDER BY n"
 )
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
@@ -58,7 +60,8 @@ async def add_many_to_outbox(
                 "ids": [e.id for e in stamped],
                 "types": [e.type for e in stamped],
                 "payloads": [e.to_bytes() for e in stamped],
-                "headers": [json.dumps(wire_headers(e)) for e in stamped],
+                "traceparents": [e.traceparent for e in stamped],
+                "content_type": CONTENT_TYPE,
             },
         )
     return stamped
