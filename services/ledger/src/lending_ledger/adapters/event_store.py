@@ -10,13 +10,16 @@ overwrites; the caller reloads and retries (service_layer/ledger.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import asyncpg
 import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lending_events import Envelope
 from lending_messaging.context import stamp
@@ -96,6 +99,32 @@ _READ_ALL = text(
 )
 
 
+def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
+    """The statement with asyncpg's ``$n`` for each ``:name``, and the names in order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return re.sub(r"(?<![:\w]):(\w+)", number, sql), tuple(names)
+
+
+_DRIVER_SQL = {id(_APPEND): _numbered(_APPEND.text),
+               id(_APPEND_WITH_OUTBOX): _numbered(_APPEND_WITH_OUTBOX.text)}
+
+
+async def _driver_connection(conn: Any) -> asyncpg.Connection | None:
+    """The asyncpg connection under an AsyncSession or AsyncConnection (None otherwise)."""
+    if isinstance(conn, AsyncSession):
+        conn = await conn.connection()
+    if not isinstance(conn, AsyncConnection):
+        return None
+    driver = (await conn.get_raw_connection()).driver_connection
+    return driver if isinstance(driver, asyncpg.Connection) else None
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedStream:
     snapshot: dict[str, Any] | None
@@ -127,13 +156,25 @@ class PostgresEventStore:
                 payloads=[e.to_bytes() for e in stamped],
                 headers=[orjson.dumps(wire_headers(e)).decode() for e in stamped],
             )
+        driver = await _driver_connection(conn)
+        if driver is None:
+            try:
+                result = await conn.execute(statement, params)
+            except IntegrityError as exc:
+                if UNIQUE_STREAM_VERSION in str(exc.orig):
+                    raise ConcurrencyConflictError(str(exc.orig)) from exc
+                raise
+            return sorted(result.scalars())
+        # the hot path: straight to asyncpg on the caller's connection (same transaction),
+        # without SQLAlchemy's per-statement work
+        sql, names = _DRIVER_SQL[id(statement)]
         try:
-            result = await conn.execute(statement, params)
-        except IntegrityError as exc:
-            if UNIQUE_STREAM_VERSION in str(exc.orig):
-                raise ConcurrencyConflictError(str(exc.orig)) from exc
+            rows = await driver.fetch(sql, *(params[n] for n in names))
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == UNIQUE_STREAM_VERSION:
+                raise ConcurrencyConflictError(str(exc)) from exc
             raise
-        return sorted(result.scalars())
+        return sorted(r[0] for r in rows)
 
     async def load(self, conn: SqlExecutor, stream_id: str) -> LoadedStream:
         row = (await conn.execute(_SNAPSHOT, {"s": stream_id})).first()
