@@ -170,3 +170,30 @@ def test_maker_checker_the_proposer_never_approves_and_the_role_must_be_named():
         p.approve("lead-3", "admin", DAY, "me too", "rp-1")
     with pytest.raises(ProposalDecidedError):
         p.reject("lead-3", "admin", DAY, "no")
+
+
+# --- the report's HTML ---------------------------------------------------------------------
+
+def segment(dimension: str, key: str, par1: str) -> dict[str, object]:
+    return {"dimension": dimension, "key": key, "currency": "EUR", "loans": 2,
+            "outstanding": "2000.00", "par1": "1000.00", "par30": "0.00", "par90": "0.00",
+            "par1_ratio": par1, "par30_ratio": "0.0000", "par90_ratio": "0.0000",
+            "buckets": {"current": "1000.00", "dpd_1_30": "1000.00"},
+            "recoveries": "0.00", "write_offs": "0.00", "cure_rate": "0.5000",
+            "roll_rates": {"dpd_1_30": {"current": "0.5000", "written_off": "0.5000"}}}
+
+
+def test_the_html_report_is_self_contained_with_charts_and_escapes_names():
+    from lending_collections.entrypoints.report_html import render
+
+    page = render({"as_of": "2025-03-31", "snapshot_date": "2025-03-31",
+                   "period_start": "2025-03-01", "period_days": 30,
+                   "segments": [segment("total", "all", "0.5000"),
+                                segment("partner", "<acme>", "0.2500")]})
+    assert page.count("<svg") == 2 and "<script" not in page and "http" not in page.split(
+        "</style>")[1].replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "&lt;acme&gt;" in page and "<acme>" not in page
+    assert "50.00%" in page and "25.00%" in page and "Roll rates (EUR" in page
+    empty = render({"as_of": "2025-03-31", "snapshot_date": None, "period_start": None,
+                    "period_days": 30, "segments": []})
+    assert "No loans." in empty
