@@ -107,3 +107,26 @@ async def test_the_breaker_refuses_calls_while_open():
         await breaker.call(boom)
     with pytest.raises(CircuitOpenError):
         await breaker.call(boom)
+
+
+async def test_many_reports_at_once_queue_for_a_slot_instead_of_timing_out():
+    import asyncio
+
+    sim = create_app(latency_ms=50)
+    inner = httpx.ASGITransport(app=sim)
+    flight = {"now": 0, "most": 0}
+
+    class Counting(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+            try:
+                return await inner.handle_async_request(request)
+            finally:
+                flight["now"] -= 1
+
+    b = HttpCreditBureau("http://bureau", transport=Counting(), deadline=0.2, timeout=0.15,
+                         max_in_flight=2, breaker=CircuitBreaker(failure_threshold=1))
+    reports = await asyncio.gather(*(b.report(f"tok-{n}", "CNY") for n in range(12)))
+    # 12 x 50 ms two at a time takes ~0.3 s, longer than one deadline: none timed out
+    assert len(reports) == 12 and flight["most"] == 2 and b.breaker.state == CLOSED

@@ -45,6 +45,7 @@ def http_bureau(settings: Settings) -> HttpCreditBureau:
     return HttpCreditBureau(
         settings.bureau_url, timeout=settings.bureau_timeout_seconds,
         attempts=settings.bureau_attempts, deadline=settings.bureau_deadline_seconds,
+        max_in_flight=settings.bureau_max_in_flight,
         breaker=CircuitBreaker(settings.bureau_breaker_failures,
                                settings.bureau_breaker_reset_seconds))
 

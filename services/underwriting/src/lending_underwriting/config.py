@@ -17,6 +17,7 @@ class Settings(ServiceSettings):
     bureau_timeout_seconds: float = Field(default=0.5, gt=0)  # per attempt
     bureau_attempts: int = Field(default=2, ge=1)
     bureau_deadline_seconds: float = Field(default=1.5, gt=0)  # all attempts together
+    bureau_max_in_flight: int = Field(default=8, ge=1)  # concurrent requests per process
     bureau_breaker_failures: int = Field(default=5, ge=1)
     bureau_breaker_reset_seconds: float = Field(default=30.0, gt=0)
     policy_path: Path | None = None  # default: the packaged policy.toml

@@ -2,8 +2,9 @@
 
     GET {base}/v1/reports/{borrower_token}?currency=CNY  ->  200 report JSON
 
-A timeout, a connection error or a 5xx is retried (bounded, with backoff) inside an
-overall deadline; what still fails, or anything while the circuit is open, raises
+At most ``max_in_flight`` requests run at once (the rest wait their turn before their
+deadline starts). A timeout, a connection error or a 5xx is retried (bounded, with backoff)
+inside an overall deadline; what still fails, or anything while the circuit is open, raises
 ``BureauUnavailableError`` so the decision refers or declines per policy. Nothing hangs.
 """
 
@@ -39,17 +40,22 @@ def _transient(exc: BaseException) -> bool:
 class HttpCreditBureau:
     def __init__(self, base_url: str, *, timeout: float = 0.5, attempts: int = 2,
                  deadline: float = 1.5, breaker: CircuitBreaker | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 max_in_flight: int = 8) -> None:
         # Building the client does no I/O; connections open on the first request.
         self._client = httpx.AsyncClient(base_url=base_url, timeout=timeout,
                                          transport=transport)
         self._attempts = attempts
         self._deadline = deadline
         self.breaker = breaker or CircuitBreaker()
+        # Many decisions at once must not become a flood: requests queued behind our own
+        # connection pool would time out and open the breaker though the bureau is fine.
+        # The deadline starts once a request has its slot.
+        self._slots = asyncio.Semaphore(max_in_flight)
 
     async def report(self, borrower_token: str, currency: str) -> BureauReport:
         try:
-            async with asyncio.timeout(self._deadline):
+            async with self._slots, asyncio.timeout(self._deadline):
                 data = await self.breaker.call(
                     lambda: self._with_retries(borrower_token, currency),
                     is_failure=self._counts_as_failure)
