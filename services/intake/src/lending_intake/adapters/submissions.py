@@ -144,7 +144,11 @@ class SubmissionWriter:
         try:
             while self._queue:
                 batch, self._queue = self._queue[:self._max], self._queue[self._max:]
-                await self._write_batch(batch)
+                try:
+                    await self._write_batch(batch)
+                except Exception as exc:  # whatever went wrong, nobody is left waiting
+                    for one in batch:
+                        _settle(one, exc)
         finally:
             self._writers -= 1
 
