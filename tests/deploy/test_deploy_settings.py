@@ -36,6 +36,10 @@ DEFAULTED = {
                                         "mount a file and set COLLECTIONS_STRATEGIES_FILE",
     ("collections", "classification_file"): "the classification rules ship inside the package; "
                                             "mount a file and set COLLECTIONS_CLASSIFICATION_FILE",
+    ("collections", "recovery_file"): "the approval rules ship inside the package; mount a "
+                                      "file and set COLLECTIONS_RECOVERY_FILE",
+    ("collections", "early_warning_file"): "the early-warning rules ship inside the package; "
+                                           "mount a file and set COLLECTIONS_EARLY_WARNING_FILE",
 }
 
 
