@@ -157,3 +157,38 @@ async def test_an_event_for_a_loan_we_never_offered_is_not_parked(wired):
                                  days_past_due=9, overdue_amount="1500.00",
                                  outstanding_principal="18500.00"))
     assert wired.store.state.parked_events == {}
+
+
+async def test_the_bureau_is_asked_before_the_transaction_and_the_decision_uses_that_answer(
+        wired):
+    from contextlib import asynccontextmanager
+
+    order: list[str] = []
+    opens, asks = wired.consumer.inbox._session_factory, wired.bureau.report
+
+    @asynccontextmanager
+    async def transaction():
+        order.append("transaction")
+        async with opens() as tx:
+            yield tx
+
+    async def report(token, currency):
+        order.append("bureau")
+        return await asks(token, currency)
+
+    wired.consumer.inbox._session_factory = transaction
+    wired.bureau.report = report
+    await wired.deliver(submitted("app-p"))
+    assert order == ["bureau", "transaction"]  # asked once, and before
+    assert wired.published("LoanApproved") and len(wired.uw.prefetched) == 0
+
+
+async def test_no_prefetch_for_an_application_that_waits_for_documents_or_is_malformed(wired):
+    from lending_underwriting.service_layer.prefetch import prefetcher, wanted
+
+    product = wired.uw.book.product("personal-credit")
+    waiting = submitted("app-w", missing_documents=list(product.required_documents) or ["x"],
+                        documents_complete=False)
+    await prefetcher(wired.uw)([to_envelope(waiting, source="intake")])
+    assert wired.bureau.calls == [] or not product.required_documents
+    assert wanted(wired.uw, {"loan_id": "a"}) is None

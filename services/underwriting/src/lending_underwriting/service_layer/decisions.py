@@ -71,10 +71,15 @@ def waits_for_documents(uw: Underwriting, app: Application) -> bool:
 
 async def fetch_report(uw: Underwriting, app: Application) -> tuple[BureauReport | None,
                                                                      str | None]:
+    return await bureau_answer(uw, app.application_id, app.borrower_token, app.currency)
+
+
+async def bureau_answer(uw: Underwriting, application_id: str, borrower_token: str,
+                        currency: str) -> tuple[BureauReport | None, str | None]:
     try:
-        return await uw.bureau.report(app.borrower_token, app.currency), None
+        return await uw.bureau.report(borrower_token, currency), None
     except BureauUnavailableError as exc:
-        log.warning("bureau unavailable for %s: %s", app.application_id, exc)
+        log.warning("bureau unavailable for %s: %s", application_id, exc)
         return None, str(exc) or type(exc).__name__
 
 

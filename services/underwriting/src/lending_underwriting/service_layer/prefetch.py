@@ -13,17 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
-from lending_events import parse_event
 from lending_events.envelope import Envelope
-from lending_events.intake import ApplicationSubmitted
 from lending_underwriting.domain.model import BureauReport
 from lending_underwriting.service_layer.context import Underwriting
-from lending_underwriting.service_layer.decisions import (
-    application_from,
-    fetch_report,
-    waits_for_documents,
-)
+from lending_underwriting.service_layer.decisions import bureau_answer
 
 Answer = tuple[BureauReport | None, str | None]
 
@@ -59,25 +54,32 @@ class Prefetched:
         return len(self._answers)
 
 
+def wanted(uw: Underwriting, data: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(application id, borrower token, currency) of a raw ApplicationSubmitted that will be
+    decided now, or None. Read without validating the event (that costs as much as a
+    bureau round trip); the handler validates it, and decides without us if this was wrong."""
+    try:
+        policy = uw.book.product(str(data["product_code"]))
+        required = set(policy.required_documents) if policy else set()
+        if required & set(data.get("missing_documents") or ()):
+            return None  # it waits for documents
+        return str(data["loan_id"]), str(data["identity_hash"]), str(data["currency"])
+    except (KeyError, TypeError):
+        return None
+
+
 def prefetcher(uw: Underwriting) -> Callable[[Sequence[Envelope]], Awaitable[None]]:
     async def prefetch(envelopes: Sequence[Envelope]) -> None:
-        apps = []
-        for envelope in envelopes:
-            if envelope.type != "ApplicationSubmitted":
-                continue
-            event = parse_event(envelope)
-            assert isinstance(event, ApplicationSubmitted)
-            app = application_from(event)
-            if not waits_for_documents(uw, app):
-                apps.append(app)
+        found = [wanted(uw, e.data) for e in envelopes
+                 if e.type == "ApplicationSubmitted" and isinstance(e.data, dict)]
         # A redelivery or a re-emitted application should not pull the report again (an
         # inquiry is billed and may show on the borrower's file). Asking the database costs
         # a transaction per batch; this process's memory of what it decided catches the
         # usual cases (same key, same partition, same process); after a crash or a
         # rebalance a duplicate may pull once more, and is still decided only once.
-        apps = [app for app in apps if not uw.prefetched.was_decided(app.application_id)]
-        answers = await asyncio.gather(*(fetch_report(uw, app) for app in apps))
-        for app, answer in zip(apps, answers, strict=True):
-            uw.prefetched.put(app.application_id, answer)
+        apps = [w for w in found if w is not None and not uw.prefetched.was_decided(w[0])]
+        answers = await asyncio.gather(*(bureau_answer(uw, *w) for w in apps))
+        for (application_id, _, _), answer in zip(apps, answers, strict=True):
+            uw.prefetched.put(application_id, answer)
 
     return prefetch
