@@ -194,3 +194,50 @@ async def test_rows_written_by_sql_are_envelopes_every_consumer_can_parse(servic
         assert env.businessdate is not None and env.correlationid and env.traceparent
     yen = [e.data for e in envelopes if e.type == "PaymentMissed" and e.subject == "loan-y"]
     assert yen[0]["amount_due"] == "30100"  # JPY has no minor digits
+
+
+async def test_a_restructure_replaces_the_schedule_and_the_balances_and_cures_the_loan(
+        servicing):
+    from lending_events import from_minor_units, to_minor_units
+    from lending_events.base import Breakdown
+    from lending_events.ledger import FeeCharged, LoanRestructured
+    from lending_servicing.service_layer.queries import loan_view
+
+    def money(minor: int):  # type: ignore[no-untyped-def]
+        return from_minor_units(minor, "EUR")
+
+    await book(servicing, "loan-r")  # 3 x 310.00 monthly from 2025-02-15
+    await servicing.ledger(FeeCharged(loan_id="loan-r", fee_id="late-1", kind="late_payment",
+                                      currency="EUR", amount=money(1_500),
+                                      charged_on=date(2025, 2, 20)))
+    await servicing.close(date(2025, 3, 20))
+    assert (await loan_view(servicing.ctx, "loan-r", None)).days_past_due > 0
+    # the arrears (620.00 due, 15.00 late fee) capitalised into a new 4-installment plan
+    terms = contract_terms(start=date(2025, 3, 21), count=4, principal_minor=91_500,
+                           interest_minor=500)
+    outstanding = Breakdown(principal=money(91_500), interest=money(0), fees=money(0),
+                            penalties=money(0), total=money(91_500))
+    previous = Breakdown(principal=money(90_000), interest=money(2_000), fees=money(1_500),
+                         penalties=money(0), total=money(93_500))
+    await servicing.ledger(LoanRestructured(
+        loan_id="loan-r", restructure_id="rs-1", effective_date=date(2025, 3, 21),
+        currency="EUR", previous_outstanding=previous, capitalized=money(3_500),
+        waived=money(2_000), new_terms=terms, outstanding=outstanding))
+    [loan] = await servicing.sql(
+        "SELECT outstanding_principal, outstanding_fees, fees_charged, fees_charged_paid, "
+        "paid_to_schedule, delinquent_since FROM loans WHERE loan_id = 'loan-r'")
+    assert loan.outstanding_principal == 91_500 and loan.outstanding_fees == 0
+    assert loan.fees_charged_paid == loan.fees_charged == 1_500  # none owed outside the plan
+    assert loan.paid_to_schedule == 0 and loan.delinquent_since is None
+    await servicing.close(date(2025, 3, 21))
+    assert (await servicing.data("DelinquencyChanged"))[-1]["bucket"] == "current"
+    first_due = terms.schedule[0]
+    amount = to_minor_units(first_due.total, "EUR")
+    await servicing.ledger(payment_applied("loan-r", "p-r1", "EUR", amount, date(2025, 3, 22),
+                                           91_500 - amount))
+    [loan] = await servicing.sql(
+        "SELECT paid_to_schedule FROM loans WHERE loan_id = 'loan-r'")
+    assert loan.paid_to_schedule == amount  # all of it to the new schedule, none to old fees
+    await servicing.close(first_due.due_date + timedelta(days=1))
+    assert [m for m in await servicing.data("PaymentMissed")
+            if m["due_date"] == first_due.due_date.isoformat()] == []

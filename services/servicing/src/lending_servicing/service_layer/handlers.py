@@ -218,13 +218,19 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
                               env: Envelope) -> None:
         assert isinstance(event, LoanRestructured)
         await lock_for_projection(session, event.loan_id)
-        await _loan(session, event.loan_id)
+        loan = await _loan(session, event.loan_id)
         terms = event.new_terms
         rows = await tracked_schedule(session, terms, policy)
         columns = _terms_columns(terms)
         columns["schedule_total"] = rows[-1].cumulative_due
+        balances = {"outstanding_principal": columns["principal"]}
+        if event.outstanding is not None:  # else: the principal, as the new terms say
+            balances = {f"outstanding_{k}": v
+                        for k, v in _minor(event.outstanding, event.currency).items()}
+        # Late fees charged before are now capitalised or in the new schedule: none is
+        # owed outside it any more, or payments would go to them before the schedule.
         await projection.replace_schedule(session, event.loan_id, {
-            **columns, "outstanding_principal": columns["principal"]}, rows)
+            **columns, **balances, "fees_charged_paid": loan.fees_charged}, rows)
         await projection.add_activity(session, {
             "loan_id": event.loan_id, "event_id": env.id, "on_date": event.effective_date,
             "kind": "restructure", "reference": event.restructure_id,
