@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Any, ClassVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -81,14 +82,26 @@ def _check_amounts(model: BaseModel, currency: str | None, path: str) -> None:
     """Check every ``Amount`` field (nested models and lists included) against the currency
     of the nearest enclosing model that has a ``currency`` field."""
     currency = getattr(model, "currency", None) or currency
-    for name, info in type(model).model_fields.items():
+    amounts, others = _fields_of(type(model))
+    for name in amounts:
         value = getattr(model, name)
-        where = f"{path}{name}"
-        if _is_amount(info) and isinstance(value, Decimal):
+        if isinstance(value, Decimal):
             if currency is None:
-                raise ValueError(f"{where}: amount without a currency field")
-            check_amount(value, currency, where)
-        _check_nested(value, currency, where)
+                raise ValueError(f"{path}{name}: amount without a currency field")
+            check_amount(value, currency, f"{path}{name}")
+    for name in others:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel | list | tuple):
+            _check_nested(value, currency, f"{path}{name}")
+
+
+@cache
+def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(amount fields, other fields) of a model class: inspecting field annotations on every
+    event built cost more than the rest of its validation."""
+    fields = model.model_fields
+    amounts = tuple(name for name, info in fields.items() if _is_amount(info))
+    return amounts, tuple(name for name in fields if name not in amounts)
 
 
 def _is_amount(info: FieldInfo) -> bool:
