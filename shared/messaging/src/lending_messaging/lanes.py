@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import deque
 from collections.abc import Callable, Iterable
 
@@ -25,12 +24,9 @@ DEFAULT_CONCURRENCY = 8
 
 
 def default_concurrency() -> int:
-    """``LENDING_CONSUMER_CONCURRENCY`` (every service's runner), else 8: enough to overlap
-    the round trips of a few transactions, well below a pool of 10 connections."""
-    value = int(os.environ.get("LENDING_CONSUMER_CONCURRENCY", DEFAULT_CONCURRENCY))
-    if value < 1:
-        raise ValueError("LENDING_CONSUMER_CONCURRENCY must be at least 1")
-    return value
+    """8: enough to overlap the round trips of a few transactions, well below a pool of 10
+    connections. Services set theirs with ``<SERVICE>_CONSUMER_CONCURRENCY``."""
+    return DEFAULT_CONCURRENCY
 TopicPartitionKey = tuple[str, int]
 
 

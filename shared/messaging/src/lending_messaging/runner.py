@@ -78,7 +78,7 @@ class ConsumerRunner:
         **consumer_options: Any,
     ) -> None:
         """``concurrency``: how many transactions run at once (records of one key never
-        run concurrently); default ``LENDING_CONSUMER_CONCURRENCY`` or 8; keep it below
+        run concurrently); default 8 (services: ``<SERVICE>_CONSUMER_CONCURRENCY``); keep it below
         the database pool size. ``max_records``: the most
         records in hand at once, and the largest batch one transaction takes."""
         self.group_id = group_id

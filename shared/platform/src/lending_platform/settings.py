@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(default_factory=_default_kafka)
     consumer_group: str = ""
     consumer_batch_size: int = Field(default=500, ge=1)
+    # Transactions the consumer runs at once (one key's records never run side by side);
+    # keep it below db_pool_size.
+    consumer_concurrency: int = Field(default=8, ge=1)
     # Where a consumer group without committed offsets starts. "earliest" (production) never
     # skips an event; tests on shared topics use "latest" after waiting for the assignment.
     consumer_offset_reset: Literal["earliest", "latest"] = "earliest"

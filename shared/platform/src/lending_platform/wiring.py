@@ -51,6 +51,7 @@ def standard_runtime(
             settings.kafka_bootstrap_servers, settings.consumer_group, topics, sessions,
             EventDispatcher(handlers), dead_letters=publisher,
             max_records=settings.consumer_batch_size,
+            concurrency=settings.consumer_concurrency,
             auto_offset_reset=settings.consumer_offset_reset,
         )
     return runtime
