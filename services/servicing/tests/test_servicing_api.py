@@ -199,3 +199,12 @@ async def test_the_day_close_endpoint_is_for_servicers_and_admins(api: Api) -> N
     assert again.json()["closed"] == [] and again.json()["business_date"] == "2025-02-04"
     calendar = (await api.get(servicer, "/v1/admin/business-day")).json()
     assert calendar["last_closed"] == "2025-02-03"
+
+
+async def test_metrics_report_when_the_last_business_day_closed(api: Api) -> None:
+    before = datetime.now(UTC).timestamp()
+    await api.servicing.close(date(2025, 2, 1))
+    response = await api.client.get("/metrics")
+    [line] = [x for x in response.text.splitlines()
+              if x.startswith("lending_day_close_last_completed_timestamp_seconds ")]
+    assert float(line.split()[1]) >= before - 1

@@ -7,7 +7,9 @@ large share of the per-request CPU in the intake benchmark.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Response
 from prometheus_client import (
@@ -23,6 +25,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lending_messaging.context import context_from_headers, use_context
 
 CORRELATION_HEADER = "X-Correlation-ID"
+log = logging.getLogger("lending.metrics")
+
+# Gauges a service reads from its database when scraped (so every replica reports the
+# same, from the first scrape after a restart): each is awaited before the registry is
+# rendered; one that fails leaves its gauge as it was.
+MetricRefresher = Callable[[FastAPI], Awaitable[None]]
 
 
 class HttpMetrics:
@@ -74,7 +82,15 @@ class CorrelationMiddleware:
 
 def install_observability(app: FastAPI, registry: CollectorRegistry) -> None:
     app.add_middleware(CorrelationMiddleware, metrics=HttpMetrics(registry))
+    app.state.metrics_registry = registry
+    refreshers: list[MetricRefresher] = []
+    app.state.metric_refreshers = refreshers
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
+        for refresh in refreshers:
+            try:
+                await refresh(app)
+            except Exception:  # a metric must never fail the scrape of the others
+                log.warning("metric refresh %r failed", refresh, exc_info=True)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

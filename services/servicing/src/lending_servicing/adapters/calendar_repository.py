@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -26,6 +26,12 @@ async def last_closed(session: AsyncSession, calendar_id: str) -> tuple[date, da
         .where(business_days.c.calendar_id == calendar_id)
         .order_by(business_days.c.business_date.desc()).limit(1))).first()
     return (row[0], row[1]) if row else None
+
+
+async def last_closed_at(session: AsyncSession, calendar_id: str) -> datetime | None:
+    """Wall-clock time the last business day was closed."""
+    return await session.scalar(select(func.max(business_days.c.closed_at)).where(
+        business_days.c.calendar_id == calendar_id))
 
 
 async def closed_count(session: AsyncSession, calendar_id: str) -> int:

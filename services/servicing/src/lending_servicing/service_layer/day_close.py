@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from lending_events.servicing import BusinessDayClosed
 from lending_messaging.context import current_context, new_context, use_context
@@ -65,6 +65,11 @@ async def current_business_date(ctx: ServicingContext) -> date:
     if last is not None:
         return last[1]
     return ctx.policy.initial_business_date or ctx.clock().date()
+
+
+async def last_close_completed(ctx: ServicingContext) -> datetime | None:
+    async with ctx.sessions() as session:
+        return await calendars.last_closed_at(session, ctx.policy.calendar_id)
 
 
 async def close_business_days(ctx: ServicingContext, up_to: date) -> CloseResult:
