@@ -9,8 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import Connection, MetaData, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lending_events import Envelope
 from lending_messaging.ports import OutgoingMessage
@@ -56,3 +59,16 @@ async def _probe_handled(runtime: Any, topic: str, wait: float = 2.0) -> bool:
                 return True
         await asyncio.sleep(0.1)
     return False
+
+
+async def schema_differences(engine: AsyncEngine, metadata: MetaData) -> list[Any]:
+    """What Alembic's autogenerate would change to make the database match ``metadata``
+    (server defaults included): [] when the migrations build exactly the schema the code
+    describes."""
+
+    def compare(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_server_default": True})
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(compare)
