@@ -29,6 +29,8 @@ _INSERT = text(
 )
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
+# The names wire_headers (and _INSERT, and the relay that reads them back) use.
+STANDARD_HEADERS = ("content-type", "ce_id", "ce_type", "traceparent")
 
 
 class SqlExecutor(Protocol):

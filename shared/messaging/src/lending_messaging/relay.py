@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from lending_messaging.outbox import STANDARD_HEADERS
 from lending_messaging.ports import EventPublisher, FaultHook, OutgoingMessage, PublishError
 
 log = logging.getLogger("lending_messaging.relay")
@@ -46,7 +47,6 @@ RELAY_LOCK_KEY = 0x6C656E64696E67  # "lending"
 # The standard headers (outbox.wire_headers) come out as text columns and any others as
 # one JSON object, usually NULL: decoding a JSON document per row cost more than a tenth of
 # the relay's time.
-STANDARD_HEADERS = ("content-type", "ce_id", "ce_type", "traceparent")
 _SELECT = text(
     "SELECT position, topic, key, payload, "
     + "".join(f"headers->>'{name}', " for name in STANDARD_HEADERS)
@@ -54,6 +54,7 @@ _SELECT = text(
     "tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS settled "
     "FROM outbox ORDER BY position LIMIT :limit"
 )
+_EXTRA = 4 + len(STANDARD_HEADERS)  # the column after the standard headers
 _DELETE = text("DELETE FROM outbox WHERE position = ANY(CAST(:positions AS bigint[]))")
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 
@@ -63,7 +64,7 @@ class RelayLockedError(RuntimeError):
 
 
 def _message(row: Any) -> OutgoingMessage:
-    headers = [(name, value.encode()) for name, value in zip(STANDARD_HEADERS, row[4:8],
+    headers = [(name, value.encode()) for name, value in zip(STANDARD_HEADERS, row[4:_EXTRA],
                                                              strict=True) if value is not None]
     if row.extra:
         headers += [(k, str(v).encode()) for k, v in row.extra.items()]
