@@ -20,13 +20,10 @@ from lending_messaging.processing import MessageProcessor
 
 log = logging.getLogger("lending_messaging.consumer")
 
+# Enough to overlap the round trips of a few transactions, well below a pool of 10
+# connections. Services set theirs with ``<SERVICE>_CONSUMER_CONCURRENCY``.
 DEFAULT_CONCURRENCY = 8
 
-
-def default_concurrency() -> int:
-    """8: enough to overlap the round trips of a few transactions, well below a pool of 10
-    connections. Services set theirs with ``<SERVICE>_CONSUMER_CONCURRENCY``."""
-    return DEFAULT_CONCURRENCY
 TopicPartitionKey = tuple[str, int]
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_messaging.inbox import PostgresInbox
 from lending_messaging.kafka_publisher import KafkaEventPublisher
-from lending_messaging.lanes import Lanes, default_concurrency
+from lending_messaging.lanes import DEFAULT_CONCURRENCY, Lanes
 from lending_messaging.ports import (
     BatchHandler,
     ConsumedRecord,
@@ -71,15 +71,15 @@ class ConsumerRunner:
         inbox: Inbox | None = None,
         retry: RetryPolicy | None = None,
         max_records: int = 500,
-        concurrency: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
         poll_timeout_ms: int = 200,
         commit_interval: float = 0.05,
         fault_hook: FaultHook | None = None,
         **consumer_options: Any,
     ) -> None:
         """``concurrency``: how many transactions run at once (records of one key never
-        run concurrently); default 8 (services: ``<SERVICE>_CONSUMER_CONCURRENCY``); keep it below
-        the database pool size. ``max_records``: the most
+        run concurrently; services: ``<SERVICE>_CONSUMER_CONCURRENCY``); keep it below the
+        database pool size. ``max_records``: the most
         records in hand at once, and the largest batch one transaction takes."""
         self.group_id = group_id
         self._topics = list(topics)
@@ -97,7 +97,7 @@ class ConsumerRunner:
         self._commit_interval = commit_interval
         self._fault = fault_hook or (lambda point: None)
         self._lanes = Lanes(
-            self._processor, concurrency or default_concurrency(), max_records,
+            self._processor, concurrency, max_records,
             after_batch=lambda: self._fault("consumer.db_committed"),
         )
         self._options: dict[str, Any] = {
