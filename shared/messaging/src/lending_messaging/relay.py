@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+import asyncpg
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -47,16 +49,24 @@ RELAY_LOCK_KEY = 0x6C656E64696E67  # "lending"
 # The standard headers (outbox.wire_headers) come out as text columns and any others as
 # one JSON object, usually NULL: decoding a JSON document per row cost more than a tenth of
 # the relay's time.
-_SELECT = text(
+# Statements go straight to asyncpg on the relay's own connection, each in autocommit (no
+# BEGIN/COMMIT round trips; a lone SELECT holds no snapshot while we wait for the broker),
+# and rows come back as asyncpg records: the relay's database cost per batch is two round
+# trips, and SQLAlchemy's per-row result machinery cost more than building the messages.
+_SELECT = (
     "SELECT position, topic, key, payload, "
     + "".join(f"headers->>'{name}', " for name in STANDARD_HEADERS)
-    + "NULLIF(headers - CAST(:standard AS text[]), '{}'::jsonb) AS extra, "
+    + "NULLIF(headers - $2::text[], '{}'::jsonb)::text AS extra, "
     "tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS settled "
-    "FROM outbox ORDER BY position LIMIT :limit"
+    "FROM outbox ORDER BY position LIMIT $1"
 )
 _EXTRA = 4 + len(STANDARD_HEADERS)  # the column after the standard headers
-_DELETE = text("DELETE FROM outbox WHERE position = ANY(CAST(:positions AS bigint[]))")
-_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
+_SETTLED = _EXTRA + 1
+_DELETE = "DELETE FROM outbox WHERE position = ANY($1::bigint[])"
+_TRY_LOCK = "SELECT pg_try_advisory_lock($1)"
+
+
+_DATABASE_ERRORS = (OSError, SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class RelayLockedError(RuntimeError):
@@ -66,17 +76,23 @@ class RelayLockedError(RuntimeError):
 def _message(row: Any) -> OutgoingMessage:
     headers = [(name, value.encode()) for name, value in zip(STANDARD_HEADERS, row[4:_EXTRA],
                                                              strict=True) if value is not None]
-    if row.extra:
-        headers += [(k, str(v).encode()) for k, v in row.extra.items()]
-    return OutgoingMessage(row.topic, row.key.encode(), bytes(row.payload), tuple(headers))
+    if row[_EXTRA]:
+        headers += [(k, str(v).encode()) for k, v in json.loads(row[_EXTRA]).items()]
+    return OutgoingMessage(row[1], row[2].encode(), row[3], tuple(headers))
 
 
 async def _discard(conn: AsyncConnection) -> None:
     # Closing the connection (never returning it to the pool) releases the session lock.
-    with contextlib.suppress(OSError, SQLAlchemyError):
+    with contextlib.suppress(*_DATABASE_ERRORS):
         await conn.invalidate()
-    with contextlib.suppress(OSError, SQLAlchemyError):
+    with contextlib.suppress(*_DATABASE_ERRORS):
         await conn.close()
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn`` (SQLAlchemy never runs a statement on it)."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
 
 
 class OutboxRelay:
@@ -92,7 +108,10 @@ class OutboxRelay:
         lock_key: int = RELAY_LOCK_KEY,
         fault_hook: FaultHook | None = None,
     ) -> None:
-        """The publisher's start/stop belong to the caller (it may be shared)."""
+        """The publisher's start/stop belong to the caller (it may be shared).
+
+        A transaction through ``engine`` wakes the relay once it has ended; otherwise it
+        waits ``poll_interval`` when idle (writers in other processes are found that way)."""
         self._engine = engine
         self._publisher = publisher
         self._batch_size = batch_size
@@ -102,73 +121,105 @@ class OutboxRelay:
         self._lock_key = lock_key
         self._fault = fault_hook or (lambda point: None)
         self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.active = asyncio.Event()  # set while this replica holds the lock
         self.published = 0
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Something was committed to the outbox: look now rather than at the next poll.
+        Safe to call from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def _on_checkin(self, _dbapi_connection: Any, _record: Any) -> None:
+        self.wake()
 
     async def _pause(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        except TimeoutError:
-            pass
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self._run_connected()
-            except (OSError, SQLAlchemyError, PublishError) as exc:
-                log.warning("relay interrupted (%r); retrying in %.1fs", exc, self._retry_wait)
-                await self._pause(self._retry_wait)
+        self._loop = asyncio.get_running_loop()
+        # A connection going back to the engine's pool wakes us: its transaction has ended
+        # by then (the "commit" event comes before the COMMIT is sent, and a look then finds
+        # the rows not yet visible). Read-only uses wake us too; a needless look costs one
+        # indexed SELECT, far less than the poll's latency. The relay keeps its own
+        # connection out of the pool while it runs, so it never wakes itself.
+        event.listen(self._engine.sync_engine, "checkin", self._on_checkin)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._run_connected()
+                except (*_DATABASE_ERRORS, PublishError) as exc:
+                    log.warning("relay interrupted (%r); retrying in %.1fs", exc,
+                                self._retry_wait)
+                    await self._pause_unwoken(self._retry_wait)
+        finally:
+            event.remove(self._engine.sync_engine, "checkin", self._on_checkin)
+            self._loop = None
+
+    async def _pause_unwoken(self, seconds: float) -> None:
+        """Waits for stop or the time, whatever is committed meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _run_connected(self) -> None:
         conn = await self._engine.connect()
         try:
-            while not await self._try_lock(conn):  # another replica is active: stand by
-                if self._stopping.is_set():
+            driver = await _driver(conn)
+            while not await driver.fetchval(_TRY_LOCK, self._lock_key):
+                if self._stopping.is_set():  # another replica is active: stand by
                     return
-                await self._pause(self._lock_poll_interval)
+                await self._pause_unwoken(self._lock_poll_interval)
             self.active.set()
             while not self._stopping.is_set():
-                if await self.relay_batch(conn) < self._batch_size:
+                # Cleared before looking: a commit while we publish sets it again.
+                self._wake.clear()
+                if await self._relay_batch(driver) < self._batch_size:
                     await self._pause(self._poll_interval)
         finally:
             self.active.clear()
             await _discard(conn)
 
-    async def _try_lock(self, conn: AsyncConnection) -> bool:
-        locked = bool((await conn.execute(_TRY_LOCK, {"key": self._lock_key})).scalar())
-        await conn.commit()
-        return locked
-
     async def relay_once(self) -> int:
         """One batch, for tests and tools; raises RelayLockedError if a relay is running."""
         conn = await self._engine.connect()
         try:
-            if not await self._try_lock(conn):
+            driver = await _driver(conn)
+            if not await driver.fetchval(_TRY_LOCK, self._lock_key):
                 raise RelayLockedError("another relay holds the outbox lock")
-            return await self.relay_batch(conn)
+            return await self._relay_batch(driver)
         finally:
             await _discard(conn)
 
-    async def relay_batch(self, conn: AsyncConnection) -> int:
-        """Publishes one batch on a connection holding the lock; returns the rows published."""
-        rows: Sequence[Any] = (
-            await conn.execute(_SELECT, {"limit": self._batch_size,
-                                         "standard": list(STANDARD_HEADERS)})
-        ).all()
-        await conn.commit()  # no snapshot held open while we wait for the broker
+    async def _relay_batch(self, driver: Any) -> int:
+        """Publishes one batch on an asyncpg connection holding the lock; returns the rows
+        published."""
+        rows: Sequence[Any] = await driver.fetch(_SELECT, self._batch_size,
+                                                 list(STANDARD_HEADERS))
         batch = []
         for row in rows:
-            if not row.settled:
+            if not row[_SETTLED]:
                 break
             batch.append(row)
         if not batch:
             return 0
         await self._publisher.publish([_message(r) for r in batch])
         self._fault("relay.published")
-        await conn.execute(_DELETE, {"positions": [r.position for r in batch]})
-        await conn.commit()
+        await driver.execute(_DELETE, [r[0] for r in batch])
         self.published += len(batch)
         return len(batch)
