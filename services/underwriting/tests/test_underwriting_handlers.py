@@ -3,6 +3,7 @@ one ApplicationSubmitted -> ScoreComputed then exactly one decision, however oft
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -95,7 +96,7 @@ async def test_a_failed_referral_decision_leaves_nothing_behind(wired, book):
     wired.bureau.down = True
     await wired.deliver(submitted())
     referral_id = wired.published("ApplicationReferred")[0].referral_id
-    wired.uw.book = book.__class__(**{**book.__dict__, "products": {}})  # no price possible
+    wired.uw.book = replace(book, products={})  # no price possible
     with pytest.raises(NoOfferToApproveError):
         await decide_referral(wired.uw, DecideReferral(referral_id, True, "op-ann", "go"))
     assert (await queries.referrals(wired.uw, "open", 10))[0].referral_id == referral_id

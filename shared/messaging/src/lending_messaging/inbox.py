@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_messaging.ports import Inbox, InboxTransaction
@@ -14,9 +13,11 @@ from lending_messaging.ports import Inbox, InboxTransaction
 # One statement for a whole batch: rows that conflict with an earlier handling are
 # skipped, RETURNING names exactly the ids whose effect is new. A concurrent consumer
 # inserting the same id blocks on the unique index until we commit, then skips it.
-_CLAIM = text(
+# Driver-level ($n, asyncpg): it runs once per batch on every consumer, so SQLAlchemy's
+# statement building is skipped; the transaction and error handling stay SQLAlchemy's.
+_CLAIM = (
     "INSERT INTO inbox (consumer_group, event_id) "
-    "SELECT :group_id, unnest(CAST(:event_ids AS text[])) "
+    "SELECT $1::text, unnest($2::text[]) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
 
@@ -29,9 +30,8 @@ class _PostgresInboxTransaction(InboxTransaction):
     async def claim(self, event_ids: Sequence[str]) -> set[str]:
         if not event_ids:
             return set()
-        result = await self.session.execute(
-            _CLAIM, {"group_id": self._group_id, "event_ids": list(event_ids)}
-        )
+        conn = await self.session.connection()
+        result = await conn.exec_driver_sql(_CLAIM, (self._group_id, list(event_ids)))
         return set(result.scalars())
 
 

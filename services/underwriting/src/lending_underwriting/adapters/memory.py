@@ -9,7 +9,7 @@ relay would after a commit.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -77,6 +77,19 @@ class InMemoryStore:
         if decision.application_id in self.state.decisions:
             return False
         self.state.decisions[decision.application_id] = copy.deepcopy(decision)
+        return True
+
+    async def record_decision(self, decision: StoredDecision,
+                              events: Sequence[IntegrationEvent], *,
+                              position: LoanPosition | None = None,
+                              referral: Referral | None = None) -> bool:
+        if not await self.add_decision(decision):
+            return False
+        if position is not None:
+            await self.save_position(position)
+        if referral is not None:
+            await self.add_referral(referral)
+        await self.emit(*events)
         return True
 
     async def record_review(self, application_id: str, final_outcome: str,

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lending_events import IntegrationEvent, to_envelope, topic_for
 from lending_messaging.outbox import add_many_to_outbox
 from lending_platform.unit_of_work import UnitOfWork, emit_in
+from lending_underwriting.adapters import decision_sql as sql
 from lending_underwriting.adapters.orm import (
     borrower_loans,
     decisions,
@@ -30,7 +32,6 @@ from lending_underwriting.service_layer.ports import LoanPosition, StoredDecisio
 SOURCE = "underwriting"
 # The two-key form of advisory locks has its own key space (the relay's lock is one bigint).
 BORROWER_LOCK_CLASS = 0x7577  # "uw"
-_LOCK_BORROWER = text("SELECT pg_advisory_xact_lock(:class, hashtext(:token))")
 
 
 class SqlStore:
@@ -73,14 +74,29 @@ class SqlStore:
 
     async def exposure(self, borrower_token: str, currency: str,
                        now: datetime) -> BorrowerExposure:
-        rows = (await self.session.execute(
-            select(borrower_loans).where(borrower_loans.c.borrower_token == borrower_token)
-        )).mappings().all()
+        conn = await self.session.connection()
+        rows = (await conn.exec_driver_sql(sql.EXPOSURE, (borrower_token,))).mappings().all()
         return summarise([_position(r) for r in rows], currency, now)
 
     async def lock_borrower(self, borrower_token: str) -> None:
-        await self.session.execute(
-            _LOCK_BORROWER, {"class": BORROWER_LOCK_CLASS, "token": borrower_token})
+        conn = await self.session.connection()
+        await conn.exec_driver_sql(sql.LOCK_BORROWER, (BORROWER_LOCK_CLASS, borrower_token))
+
+    async def record_decision(self, decision: StoredDecision, events: Sequence[IntegrationEvent],
+                              *, position: LoanPosition | None = None,
+                              referral: Referral | None = None) -> bool:
+        params = sql.decision_params(decision, _policy_json(decision.policy))
+        if position is not None:
+            statement, params = sql.DECISION_WITH_OFFER, params + sql.position_params(position)
+        elif referral is not None:
+            statement, params = sql.DECISION_WITH_REFERRAL, params + sql.referral_params(referral)
+        else:
+            statement = sql.DECISION_ONLY
+        conn = await self.session.connection()
+        if not (await conn.exec_driver_sql(statement, params)).scalar_one():
+            return False
+        await self.emit(*events)
+        return True
 
     async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
         await self.session.execute(
@@ -138,6 +154,20 @@ class SqlStore:
         assert len(topics) == 1, "one emit writes one topic (underwriting's)"
         await add_many_to_outbox(self.session, [to_envelope(e, source=SOURCE) for e in events],
                                  topics.pop())
+
+
+_POLICY_JSON: dict[int, tuple[dict[str, Any], str]] = {}
+
+
+def _policy_json(policy: dict[str, Any]) -> str:
+    # The policy book hands every decision of a product the same snapshot object; it is
+    # kept in the entry, so its id cannot be reused while cached.
+    cached = _POLICY_JSON.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_POLICY_JSON) > 64:
+            _POLICY_JSON.clear()
+        cached = _POLICY_JSON[id(policy)] = (policy, json.dumps(policy))
+    return cached[1]
 
 
 def _position(row: Any) -> LoanPosition:

@@ -93,6 +93,8 @@ class PolicyBook:
     products: dict[str, ProductPolicy]
     version: str
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    _snapshots: dict[str, dict[str, Any]] = field(
+        default_factory=dict, compare=False, repr=False, init=False)
 
     def product(self, code: str) -> ProductPolicy | None:
         return self.products.get(code)
@@ -107,10 +109,15 @@ class PolicyBook:
         return [g for g, _ in self.grades].index(grade)
 
     def snapshot(self, product_code: str) -> dict[str, Any]:
-        """What a decision stores: the global settings and this product's policy, verbatim."""
-        globals_ = {k: v for k, v in self.raw.items() if k != "products"}
-        return {**globals_, "version": self.version,
-                "products": {product_code: self.raw.get("products", {}).get(product_code, {})}}
+        """What a decision stores: the global settings and this product's policy, verbatim.
+        Built once per product (the same object each time: do not modify it)."""
+        cached = self._snapshots.get(product_code)
+        if cached is None:
+            globals_ = {k: v for k, v in self.raw.items() if k != "products"}
+            cached = {**globals_, "version": self.version, "products": {
+                product_code: self.raw.get("products", {}).get(product_code, {})}}
+            self._snapshots[product_code] = cached
+        return cached
 
 
 def parse_policy_book(data: dict[str, Any]) -> PolicyBook:

@@ -86,7 +86,7 @@ async def bureau_answer(uw: Underwriting, application_id: str, borrower_token: s
 async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Application,
                              as_of: date) -> Decision | None:
     # No "already decided?" read first: redeliveries stop at the inbox, and the rare
-    # re-emitted application is refused by add_decision below (one round trip saved).
+    # re-emitted application is refused by record_decision below (one round trip saved).
     bureau, error = uw.prefetched.take(app.application_id) or await fetch_report(uw, app)
     # Two applications of one borrower decided at once (consumer lanes, replicas) would
     # each miss the other's offer: stacking. One at a time per borrower, until commit.
@@ -103,16 +103,17 @@ async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Ap
         inputs=inputs.to_dict(), policy=uw.book.snapshot(app.product_code),
         result=decision.to_dict(), decided_at=now)
     uw.prefetched.decided(app.application_id)
-    if not await store.add_decision(stored):
+    events, position, referral = outcome(uw, app, decision)
+    if not await store.record_decision(stored, events, position=position, referral=referral):
         log.info("application %s already decided; nothing to do", app.application_id)
         return None
-    await publish(store, uw, app, decision)
     return decision
 
 
-async def publish(store: UnderwritingStore, uw: Underwriting, app: Application,
-                  decision: Decision) -> None:
-    """ScoreComputed, then the decision event: one outbox insert, in this order."""
+def outcome(uw: Underwriting, app: Application, decision: Decision
+            ) -> tuple[list[IntegrationEvent], LoanPosition | None, Referral | None]:
+    """ScoreComputed, then the decision event (in this order), and the offer's place in the
+    exposure view or the referral, as one write stores them with the decision."""
     ids, score = decision.ids, decision.score
     common: dict[str, Any] = {"loan_id": app.application_id, "applicant_id": app.applicant_id,
                               "partner_id": app.partner_id, "score_id": ids["score_id"]}
@@ -122,40 +123,46 @@ async def publish(store: UnderwritingStore, uw: Underwriting, app: Application,
         risk_grade=decision.grade, reason_codes=list(score.reason_codes),
         bureau_report_ref=decision_bureau_ref(decision))
     if decision.outcome == APPROVED and decision.offer is not None:
-        await approve(store, app, decision.offer.terms, decision.expires_at or uw.clock(),
-                      {**common, "decision_id": ids["decision_id"], "risk_grade": decision.grade,
-                       "decision_mode": "automatic",
-                       "reason_codes": list(decision.reason_codes)}, before=scored)
-    elif decision.outcome == DECLINED:
-        await store.emit(scored, ApplicationDeclined(
+        approved, position = approval(
+            app, decision.offer.terms, decision.expires_at or uw.clock(),
+            {**common, "decision_id": ids["decision_id"], "risk_grade": decision.grade,
+             "decision_mode": "automatic", "reason_codes": list(decision.reason_codes)})
+        return [scored, approved], position, None
+    if decision.outcome == DECLINED:
+        return [scored, ApplicationDeclined(
             **common, decision_id=ids["decision_id"], decision_mode="automatic",
-            reason_codes=list(decision.reason_codes), reapply_after=decision.reapply_after))
-    else:
-        decide_by = decision.expires_at or uw.clock()
-        await store.add_referral(Referral(
-            referral_id=ids["referral_id"], application_id=app.application_id,
-            queue=uw.book.referral_queue, reason_codes=decision.reason_codes,
-            created_at=decision.decided_at, decide_by=decide_by,
-            summary=referral_summary(app, decision)))
-        await store.emit(scored, ApplicationReferred(
-            **common, referral_id=ids["referral_id"], queue=uw.book.referral_queue,
-            reason_codes=list(decision.reason_codes), decide_by=decide_by))
+            reason_codes=list(decision.reason_codes), reapply_after=decision.reapply_after),
+        ], None, None
+    decide_by = decision.expires_at or uw.clock()
+    referral = Referral(
+        referral_id=ids["referral_id"], application_id=app.application_id,
+        queue=uw.book.referral_queue, reason_codes=decision.reason_codes,
+        created_at=decision.decided_at, decide_by=decide_by,
+        summary=referral_summary(app, decision))
+    return [scored, ApplicationReferred(
+        **common, referral_id=ids["referral_id"], queue=uw.book.referral_queue,
+        reason_codes=list(decision.reason_codes), decide_by=decide_by)], None, referral
 
 
 async def approve(store: UnderwritingStore, app: Application, terms_json: dict[str, Any],
-                  expires_at: datetime, fields: dict[str, Any],
-                  before: IntegrationEvent | None = None) -> None:
-    """LoanApproved (after ``before``, if given) and the offer's place in the exposure view."""
+                  expires_at: datetime, fields: dict[str, Any]) -> None:
+    """LoanApproved and the offer's place in the exposure view (an underwriter's approval)."""
+    approved, position = approval(app, terms_json, expires_at, fields)
+    await store.emit(approved)
+    await store.save_position(position)
+
+
+def approval(app: Application, terms_json: dict[str, Any], expires_at: datetime,
+             fields: dict[str, Any]) -> tuple[LoanApproved, LoanPosition]:
     # One validation pass (the contract checks the schedule adds up and every amount has the
     # currency's digits): validating the terms first and then the event would walk it twice.
     approved = LoanApproved.model_validate(
         {**fields, "terms": terms_json, "offer_expires_at": expires_at})
-    terms = approved.terms
-    await store.emit(*([before] if before else []), approved)
-    await store.save_position(LoanPosition(
+    principal = approved.terms.principal
+    return approved, LoanPosition(
         loan_id=app.application_id, borrower_token=app.borrower_token, currency=app.currency,
-        status=OFFERED, principal=terms.principal, outstanding_principal=terms.principal,
-        offer_expires_at=expires_at))
+        status=OFFERED, principal=principal, outstanding_principal=principal,
+        offer_expires_at=expires_at)
 
 
 def decision_bureau_ref(decision: Decision) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -61,6 +61,13 @@ class UnderwritingStore(Protocol):
 
     async def add_decision(self, decision: StoredDecision) -> bool:
         """False (and no write) when the application already has a decision."""
+
+    async def record_decision(self, decision: StoredDecision,
+                              events: Sequence[IntegrationEvent], *,
+                              position: LoanPosition | None = None,
+                              referral: Referral | None = None) -> bool:
+        """A new decision with its events (in order), its offer's position or its referral,
+        in one write; False (and nothing written) when the application already has one."""
 
     async def record_review(self, application_id: str, final_outcome: str,
                             review: dict[str, Any]) -> None: ...
