@@ -13,6 +13,9 @@ from aiokafka.partitioner import DefaultPartitioner
 from lending_messaging.ports import EventPublisher, OutgoingMessage, PublishError
 
 _PARTITIONER = DefaultPartitioner()
+# Keys remembered per (topic, partition count): a loan's events come many times, and
+# aiokafka's murmur2 is pure Python (several µs a key). Bounded: cleared when full.
+_KEY_CACHE_SIZE = 100_000
 
 
 class KafkaEventPublisher(EventPublisher):
@@ -37,6 +40,7 @@ class KafkaEventPublisher(EventPublisher):
             "enable_idempotence": True,
         }
         self._producer: AIOKafkaProducer | None = None
+        self._partition_of: dict[tuple[str, int], dict[bytes | None, int]] = {}
 
     async def start(self) -> None:
         if self._producer is None:
@@ -74,14 +78,21 @@ class KafkaEventPublisher(EventPublisher):
         per-event cost halves. The partition comes from the producer's own default
         partitioner (murmur2 of the key), so a loan lands where ``send`` would put it.
         """
-        partitions: dict[str, list[int]] = {}
+        known: dict[str, tuple[list[int], dict[bytes | None, int]]] = {}
         builders: list[tuple[tuple[str, int], Any]] = []
         open_builder: dict[tuple[str, int], Any] = {}
         for m in batch:
-            if m.topic not in partitions:
-                partitions[m.topic] = sorted(await producer.partitions_for(m.topic))
-            every = partitions[m.topic]
-            tp = (m.topic, _PARTITIONER(m.key, every, every))
+            if m.topic not in known:
+                every = sorted(await producer.partitions_for(m.topic))
+                cache = self._partition_of.setdefault((m.topic, len(every)), {})
+                if len(cache) >= _KEY_CACHE_SIZE:
+                    cache.clear()
+                known[m.topic] = every, cache
+            every, cache = known[m.topic]
+            partition = cache.get(m.key)
+            if partition is None:
+                partition = cache[m.key] = _PARTITIONER(m.key, every, every)
+            tp = (m.topic, partition)
             builder = open_builder.get(tp)
             if builder is None or builder.append(
                 key=m.key, value=m.value, timestamp=None, headers=list(m.headers)

@@ -54,8 +54,8 @@ RELAY_LOCK_KEY = 0x6C656E64696E67  # "lending"
 # and rows come back as asyncpg records: the relay's database cost per batch is two round
 # trips, and SQLAlchemy's per-row result machinery cost more than building the messages.
 _SELECT = (
-    "SELECT position, topic, key, payload, "
-    + "".join(f"headers->>'{name}', " for name in STANDARD_HEADERS)
+    "SELECT position, topic, convert_to(key, 'UTF8'), payload, "
+    + "".join(f"convert_to(headers->>'{name}', 'UTF8'), " for name in STANDARD_HEADERS)
     + "NULLIF(headers - $2::text[], '{}'::jsonb)::text AS extra, "
     "tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS settled "
     "FROM outbox ORDER BY position LIMIT $1"
@@ -74,11 +74,12 @@ class RelayLockedError(RuntimeError):
 
 
 def _message(row: Any) -> OutgoingMessage:
-    headers = [(name, value.encode()) for name, value in zip(STANDARD_HEADERS, row[4:_EXTRA],
-                                                             strict=True) if value is not None]
+    # Key and standard headers arrive as bytes (convert_to in _SELECT): no encoding here.
+    headers = [(name, value) for name, value in zip(STANDARD_HEADERS, row[4:_EXTRA], strict=True)
+               if value is not None]
     if row[_EXTRA]:
         headers += [(k, str(v).encode()) for k, v in json.loads(row[_EXTRA]).items()]
-    return OutgoingMessage(row[1], row[2].encode(), row[3], tuple(headers))
+    return OutgoingMessage(row[1], row[2], row[3], tuple(headers))
 
 
 async def _discard(conn: AsyncConnection) -> None:
