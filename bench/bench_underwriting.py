@@ -34,7 +34,8 @@ DECISIONS = {"LoanApproved", "ApplicationDeclined", "ApplicationReferred"}
 
 # --- the service process -------------------------------------------------------------------
 def service_process(db_url: str, bootstrap: str, bureau_url: str, out: str, ready: Any,
-                    stop: Any, profile: str | None = None) -> None:
+                    stop: Any, profile: str | None = None, concurrency: int | None = None
+                    ) -> None:
     from pathlib import Path as P
 
     from lending_messaging.kafka_publisher import KafkaEventPublisher
@@ -57,7 +58,8 @@ def service_process(db_url: str, bootstrap: str, bureau_url: str, out: str, read
 
     settings = Settings(database_url=db_url, kafka_bootstrap_servers=bootstrap,
                         consumer_group=f"bench-uw-{uuid.uuid4().hex[:6]}", bureau_url=bureau_url,
-                        consumer_offset_reset="latest", log_level="WARNING")
+                        consumer_offset_reset="latest", log_level="WARNING",
+                        **({"consumer_concurrency": concurrency} if concurrency else {}))
 
     def composed(s: Any) -> Any:
         runtime = wire(s, publisher=TimingPublisher(bootstrap))
@@ -155,7 +157,7 @@ async def produce(bootstrap: str, loan_ids: list[str], rate: float | None,
 
 
 async def run(infra: Any, rate: float | None, count: int, tmp: Path, bureau_latency_ms: float,
-              profile: str | None = None) -> dict[str, Any]:
+              profile: str | None = None, concurrency: int | None = None) -> dict[str, Any]:
     from aiokafka import AIOKafkaConsumer
 
     ctx = mp.get_context("spawn")
@@ -168,7 +170,7 @@ async def run(infra: Any, rate: float | None, count: int, tmp: Path, bureau_late
     out = tmp / f"stamps-{uuid.uuid4().hex[:6]}.json"
     service = ctx.Process(target=service_process, args=(
         infra.s.database_url(db), infra.s.kafka_bootstrap, f"http://127.0.0.1:{port}",
-        str(out), ready, stop, profile), daemon=True)
+        str(out), ready, stop, profile, concurrency), daemon=True)
     service.start()
     reader = AIOKafkaConsumer("lending.underwriting.v1", bootstrap_servers=infra.s.kafka_bootstrap,
                               group_id=f"bench-reader-{uuid.uuid4().hex[:6]}",
@@ -283,8 +285,9 @@ async def main(args: Any) -> dict[str, Any]:
     tmp.mkdir(parents=True, exist_ok=True)
     baseline = baselines(args.iterations)
     paced = await run(infra, args.rate, int(args.rate * args.seconds), tmp,
-                      args.bureau_latency_ms, args.profile)
-    burst = await run(infra, None, args.burst, tmp, args.bureau_latency_ms)
+                      args.bureau_latency_ms, args.profile, args.concurrency)
+    burst = await run(infra, None, args.burst, tmp, args.bureau_latency_ms,
+                      concurrency=args.concurrency)
     report = {"settings": {k: str(v) for k, v in vars(args).items() if k != "json_out"},
               "baseline": baseline, "paced": paced, "burst": burst,
               "goal": {"rate": 200, "p99_ms": 20}}
@@ -358,6 +361,8 @@ if __name__ == "__main__":
                         help="the simulator's added latency per report (its default: 0)")
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--profile", help="cProfile the service process of the paced run")
+    parser.add_argument("--concurrency", type=int,
+                        help="the service's consumer lanes (default: its setting)")
     arguments = parser.parse_args()
     result = asyncio.run(main(arguments))
     print(table(result))

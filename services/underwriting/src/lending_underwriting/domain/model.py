@@ -4,7 +4,7 @@ with the application's currency (exact: they come from decimal strings)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,7 +38,7 @@ class Application:
     missing_documents: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Application:
@@ -69,7 +69,7 @@ class BureauReport:
     months_since_default: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BureauReport:
@@ -91,7 +91,7 @@ class BorrowerExposure:
     loans: tuple[dict[str, Any], ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BorrowerExposure:
@@ -99,6 +99,11 @@ class BorrowerExposure:
         values["outstanding"] = Decimal(values["outstanding"])
         values["loans"] = tuple(values.get("loans", ()))
         return cls(**values)
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    # dataclasses.asdict deep-copies every value first; every decision stores three of these
+    return {f.name: _jsonable(getattr(obj, f.name)) for f in fields(obj)}
 
 
 def _jsonable(value: Any) -> Any:
