@@ -4,7 +4,7 @@ A day closes in three steps. Under the calendar lock: choose the day and record 
 close has begun (from then on it cannot become a holiday). Then the sixteen slices of the
 book (adapters/close_partitions.py), in groups of about ``close_transaction_rows``
 installments, each group in its own transaction under its slices' locks, a few at once
-(``close_parallelism``): the four set-based statements of
+(``close_parallelism``): the three set-based statements of
 adapters/day_close_sql.py (missed payments, delinquency buckets, reminders, maturities)
 with their events. Last, under the calendar lock: the closed-days row and
 BusinessDayClosed, which so follows every event of its day.
