@@ -172,3 +172,20 @@ async def test_commits_delayed_at_random_lose_no_event_and_keep_each_loans_order
         expected[stream_id].append(payment_id)
     assert by_loan == expected  # each loan's events in version order, none missing or extra
     assert 100 < len(committed) < 160  # some rolled back, most committed
+
+
+async def test_an_append_as_the_first_statement_of_a_transaction_rolls_back_with_it(engine):
+    """The append goes straight to asyncpg; SQLAlchemy sends BEGIN lazily, with its own
+    first statement. An append sent before that would commit on its own."""
+    from lending_ledger.adapters.event_store import NewEvent, PostgresEventStore
+
+    loan = f"loan-{uuid.uuid4().hex[:8]}"
+    sessions = async_sessionmaker(engine)
+    async with sessions() as session:
+        async with session.begin():
+            await PostgresEventStore().append(session, [NewEvent(loan, 1, "Probe", {})])
+            await session.rollback()
+    async with engine.connect() as conn:
+        kept = await conn.scalar(text("SELECT count(*) FROM events WHERE stream_id = :s"),
+                                 {"s": loan})
+    assert kept == 0

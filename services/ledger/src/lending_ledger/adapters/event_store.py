@@ -122,7 +122,13 @@ async def _driver_connection(conn: Any) -> asyncpg.Connection | None:
     if not isinstance(conn, AsyncConnection):
         return None
     driver = (await conn.get_raw_connection()).driver_connection
-    return driver if isinstance(driver, asyncpg.Connection) else None
+    if not isinstance(driver, asyncpg.Connection):
+        return None
+    # SQLAlchemy sends BEGIN lazily, with its first statement: before that a statement sent
+    # to asyncpg would commit on its own, outside the caller's transaction.
+    if conn.in_transaction() and not driver.is_in_transaction():
+        return None
+    return driver
 
 
 @dataclass(frozen=True, slots=True)
