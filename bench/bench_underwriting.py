@@ -93,6 +93,14 @@ def service_process(db_url: str, bootstrap: str, bureau_url: str, out: str, read
             info["cpu_seconds"] = time.process_time() - cpu_began
         P(out).write_text(json.dumps({"consumed": consumed, "published": published, **info}))
 
+    # As deployed: `python -m lending_underwriting` runs under uvicorn, whose loop="auto"
+    # picks uvloop when it is installed (it is, with uvicorn[standard]).
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
     if profile:
         import cProfile
 
@@ -172,6 +180,7 @@ async def run(infra: Any, rate: float | None, count: int, tmp: Path, bureau_late
         infra.s.database_url(db), infra.s.kafka_bootstrap, f"http://127.0.0.1:{port}",
         str(out), ready, stop, profile, concurrency), daemon=True)
     service.start()
+    (tmp / "service.pid").write_text(str(service.pid))  # for a sampling profiler (py-spy)
     reader = AIOKafkaConsumer("lending.underwriting.v1", bootstrap_servers=infra.s.kafka_bootstrap,
                               group_id=f"bench-reader-{uuid.uuid4().hex[:6]}",
                               auto_offset_reset="latest")

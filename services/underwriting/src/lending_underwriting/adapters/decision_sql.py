@@ -16,12 +16,13 @@ from typing import Any
 from lending_underwriting.domain.referral import Referral
 from lending_underwriting.service_layer.ports import LoanPosition, StoredDecision
 
-LOCK_BORROWER = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
-
-EXPOSURE = (
-    "SELECT loan_id, borrower_token, currency, status, principal, outstanding_principal, "
-    "days_past_due, offer_expires_at FROM borrower_loans WHERE borrower_token = $1"
+_POSITION_COLUMNS = (
+    "loan_id, borrower_token, currency, status, principal, outstanding_principal, "
+    "days_past_due, offer_expires_at"
 )
+EXPOSURE = f"SELECT {_POSITION_COLUMNS} FROM borrower_loans WHERE borrower_token = $1"
+# The borrower's advisory lock (until commit), then their loans read after it: migration 0005
+LOCKED_EXPOSURE = f"SELECT {_POSITION_COLUMNS} FROM underwriting_locked_borrower_loans($1, $2)"
 
 _DECIDED = (
     "WITH decided AS ("

@@ -109,8 +109,10 @@ class InMemoryStore:
         mine = [p for p in self.state.positions.values() if p.borrower_token == borrower_token]
         return summarise(mine, currency, now)
 
-    async def lock_borrower(self, borrower_token: str) -> None:
-        return None  # the in-memory consumer runs one transaction at a time
+    async def locked_exposure(self, borrower_token: str, currency: str,
+                              now: datetime) -> BorrowerExposure:
+        # the in-memory consumer runs one transaction at a time: nothing to lock
+        return await self.exposure(borrower_token, currency, now)
 
     async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
         self.state.parked_events.setdefault(loan_id, []).append(envelope)

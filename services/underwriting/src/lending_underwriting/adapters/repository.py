@@ -78,9 +78,12 @@ class SqlStore:
         rows = (await conn.exec_driver_sql(sql.EXPOSURE, (borrower_token,))).mappings().all()
         return summarise([_position(r) for r in rows], currency, now)
 
-    async def lock_borrower(self, borrower_token: str) -> None:
+    async def locked_exposure(self, borrower_token: str, currency: str,
+                              now: datetime) -> BorrowerExposure:
         conn = await self.session.connection()
-        await conn.exec_driver_sql(sql.LOCK_BORROWER, (BORROWER_LOCK_CLASS, borrower_token))
+        rows = (await conn.exec_driver_sql(
+            sql.LOCKED_EXPOSURE, (BORROWER_LOCK_CLASS, borrower_token))).mappings().all()
+        return summarise([_position(r) for r in rows], currency, now)
 
     async def record_decision(self, decision: StoredDecision, events: Sequence[IntegrationEvent],
                               *, position: LoanPosition | None = None,

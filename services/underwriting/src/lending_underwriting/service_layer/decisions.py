@@ -90,9 +90,8 @@ async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Ap
     bureau, error = uw.prefetched.take(app.application_id) or await fetch_report(uw, app)
     # Two applications of one borrower decided at once (consumer lanes, replicas) would
     # each miss the other's offer: stacking. One at a time per borrower, until commit.
-    await store.lock_borrower(app.borrower_token)
     now = uw.clock()
-    exposure = await store.exposure(app.borrower_token, app.currency, now)
+    exposure = await store.locked_exposure(app.borrower_token, app.currency, now)
     inputs = DecisionInputs(app, bureau, exposure, as_of, now, error)
     decision = decide(inputs, uw.book, uw.models.current)
     stored = StoredDecision(

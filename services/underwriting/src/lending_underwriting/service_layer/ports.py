@@ -80,8 +80,11 @@ class UnderwritingStore(Protocol):
     async def exposure(self, borrower_token: str, currency: str,
                        now: datetime) -> BorrowerExposure: ...
 
-    async def lock_borrower(self, borrower_token: str) -> None:
-        """Until this transaction ends, no other transaction decides for this borrower."""
+    async def locked_exposure(self, borrower_token: str, currency: str,
+                              now: datetime) -> BorrowerExposure:
+        """Locks the borrower until this transaction ends (no other transaction decides for
+        them meanwhile), then reads their exposure, including what the previous holder of
+        the lock committed."""
 
     async def position(self, loan_id: str) -> LoanPosition | None:
         """The loan's position, locked until this transaction ends."""
