@@ -117,6 +117,14 @@ _DELINQUENCY_CHANGED = [
     ("overdue_amount", _s(_amount("e.overdue"))),
     ("outstanding_principal", _s(_amount("e.outstanding_principal")))]
 
+# Open installments of the slices past their overdue date, through their partial index.
+_OVERDUE = ("{i}.state = 'open' AND {i}.close_partition = ANY(CAST(:parts AS smallint[])) "
+            "AND {i}.overdue_from <= :day")
+
+# Each statement reaches a slice's loans by primary key, ``loan_id = ANY(ARRAY(...))`` of
+# the loans it found, not by a join the planner would answer with a scan of every loan:
+# with sixteen slice transactions that was 3 scans of the whole loans table each, over
+# half of a close of a million loans.
 # 1. Installments that became missed: open, past effective due + grace, unpaid above
 #    tolerance (payments settle oldest first, so unpaid = min(total, cumulative - paid)).
 # 2. Loans whose bucket as of the day differs from the one last published: delinquent
@@ -132,15 +140,21 @@ MISSED_AND_BUCKETS = text(f"""
 WITH missed AS (
   UPDATE installments AS i SET state = 'missed', missed_on = :day
     FROM loans AS l
-   WHERE i.state = 'open' AND i.close_partition = ANY(CAST(:parts AS smallint[]))
-     AND i.overdue_from <= :day
+   WHERE {_OVERDUE.format(i="i")}
      AND l.loan_id = i.loan_id AND l.status = 'active'
+     AND l.loan_id = ANY(ARRAY(SELECT o.loan_id FROM installments AS o
+                                WHERE {_OVERDUE.format(i="o")}))
      AND LEAST(i.total, i.cumulative_due - l.paid_to_schedule) > i.tolerance
   RETURNING i.loan_id, i.number, i.due_date, i.effective_due, i.total, i.cumulative_due,
             LEAST(i.total, i.cumulative_due - l.paid_to_schedule) AS unpaid,
-            l.currency, l.minor_digits
+            l.currency, l.minor_digits, l.bucket, l.delinquent_since,
+            l.outstanding_principal, l.paid_to_schedule
 ), per_loan AS MATERIALIZED (
-  SELECT loan_id, min(effective_due) AS since, max(cumulative_due) AS cumulative
+  SELECT loan_id, min(effective_due) AS since, max(cumulative_due) AS cumulative,
+         any_value(bucket) AS bucket, any_value(delinquent_since) AS delinquent_since,
+         any_value(currency) AS currency, any_value(minor_digits) AS minor_digits,
+         any_value(outstanding_principal) AS outstanding_principal,
+         any_value(paid_to_schedule) AS paid_to_schedule
     FROM missed GROUP BY loan_id
 ), watched AS (
   SELECT l.loan_id, l.bucket AS previous, l.currency, l.minor_digits,
@@ -152,10 +166,10 @@ WITH missed AS (
    WHERE l.status = 'active' AND l.close_partition = ANY(CAST(:parts AS smallint[]))
      AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
   UNION ALL
-  SELECT l.loan_id, l.bucket, l.currency, l.minor_digits, l.outstanding_principal,
-         l.paid_to_schedule, m.since, m.cumulative, true
-    FROM per_loan AS m JOIN loans AS l ON l.loan_id = m.loan_id
-   WHERE l.delinquent_since IS NULL AND l.bucket = 'current'
+  SELECT m.loan_id, m.bucket, m.currency, m.minor_digits, m.outstanding_principal,
+         m.paid_to_schedule, m.since, m.cumulative, true
+    FROM per_loan AS m
+   WHERE m.delinquent_since IS NULL AND m.bucket = 'current'
 ), rated AS (
   SELECT w.*, COALESCE(CAST(:day AS date) - w.since, 0) AS dpd,
          CASE WHEN w.since IS NULL THEN 0
@@ -173,6 +187,8 @@ WITH missed AS (
          bucket_as_of = CASE WHEN m.bucket <> m.previous THEN :day ELSE l.bucket_as_of END
     FROM moved AS m
    WHERE l.loan_id = m.loan_id AND (m.bucket <> m.previous OR m.newly_missed)
+     AND l.loan_id = ANY(ARRAY(SELECT loan_id FROM moved
+                                WHERE bucket <> previous OR newly_missed))
   RETURNING m.*
 ), events AS (
   SELECT m.loan_id, 0 AS kind, m.number, m.currency, m.minor_digits, m.due_date,
@@ -205,16 +221,20 @@ SELECT count(*) FILTER (WHERE event_type = 'PaymentMissed'),
 
 BUCKET_BOUNDS = text("SELECT code, min_dpd FROM delinquency_buckets ORDER BY min_dpd")
 
+_TO_REMIND = ("{i}.state = 'open' AND {i}.reminded_on IS NULL AND {i}.remind_from IS NOT NULL "
+              "AND {i}.close_partition = ANY(CAST(:parts AS smallint[])) "
+              "AND {i}.remind_from <= :day AND {i}.due_date > :day")
+
 # 3. Reminders: open installments whose window (due date minus the frequency's reminder
 #    days) has opened and that are not yet due, once each.
 DUE_SOON = text(f"""
 WITH due AS (
   UPDATE installments AS i SET reminded_on = :day
     FROM loans AS l
-   WHERE i.state = 'open' AND i.reminded_on IS NULL AND i.remind_from IS NOT NULL
-     AND i.close_partition = ANY(CAST(:parts AS smallint[]))
-     AND i.remind_from <= :day AND i.due_date > :day
+   WHERE {_TO_REMIND.format(i="i")}
      AND l.loan_id = i.loan_id AND l.status = 'active'
+     AND l.loan_id = ANY(ARRAY(SELECT o.loan_id FROM installments AS o
+                                WHERE {_TO_REMIND.format(i="o")}))
   RETURNING i.loan_id, i.number, i.due_date,
             LEAST(i.total, i.cumulative_due - l.paid_to_schedule) AS unpaid,
             l.currency, l.minor_digits
@@ -294,6 +314,9 @@ async def close_slices(session: AsyncSession, day: date, parts: list[int], *, ru
     # Sorting a transaction's events by loan must not spill to disk; local to this transaction.
     await session.execute(text("SET LOCAL work_mem = '256MB'"))
     await session.execute(text("SET LOCAL DateStyle = 'ISO, YMD'"))
+    # Both sides of every join are a slice's rows; the planner underestimates the loans
+    # found by ``= ANY(ARRAY(...))`` and would nest loops over them (quadratic).
+    await session.execute(text("SET LOCAL enable_nestloop = off"))
     bounds = (await session.execute(BUCKET_BOUNDS)).all()
     params.update(codes=[b.code for b in bounds], lower_bounds=[b.min_dpd for b in bounds])
     missed, changed = (await session.execute(
