@@ -354,8 +354,7 @@ def table(report: dict[str, Any]) -> str:
         f"{u['service_cpu_ms_per_decision']:.2f} ms in the burst.",
         "",
         "Goal: p99 <= 20 ms at 200 applications/s (consumed -> published). 'Published' is the "
-        "broker's acknowledgement of the decision event, after the outbox relay picked it up "
-        "(the relay polls every 20 ms when idle).",
+        "broker's acknowledgement of the decision event, after the outbox relay picked it up.",
     ]
     return "\n".join(lines)
 
