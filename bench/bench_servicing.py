@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 import lending_servicing
 from lending_devstack import Infra
 from lending_platform.database import session_factory, upgrade_to_head
+from lending_servicing.adapters.close_partitions import SQL as SLICE
 from lending_servicing.service_layer.context import ServicingContext, ServicingPolicy
 from lending_servicing.service_layer.day_close import close_business_days
 
@@ -50,7 +51,8 @@ SELECT g, f.freq, f.n, f.k,
                    THEN (CAST(:yesterday AS date) - make_interval(months => f.k))::date
                    WHEN 'weekly' THEN CAST(:yesterday AS date) - 7 * f.k
                    ELSE CAST(:yesterday AS date) - f.k END AS start,
-       CASE WHEN g % 1000 < :unpaid_per_mille THEN f.k - 1 ELSE f.k END * {INSTALLMENT} AS paid
+       CASE WHEN g % 1000 < :unpaid_per_mille THEN f.k - 1 ELSE f.k END * {INSTALLMENT} AS paid,
+       {SLICE.replace("loan_id", "('bench-' || g)")} AS part
   FROM generate_series(1, :loans) AS g,
        LATERAL (SELECT CASE WHEN g % 100 < 85 THEN 'monthly' WHEN g % 100 < 95 THEN 'weekly'
                             ELSE 'daily' END AS freq) AS q,
@@ -64,20 +66,23 @@ DUE = """CASE s.freq WHEN 'monthly' THEN (s.start + make_interval(months => j)):
 LOANS = f"""
 INSERT INTO loans (loan_id, partner_id, applicant_id, status, currency, minor_digits,
                    principal, start_date, maturity_date, frequency, grace_days, schedule_total,
-                   terms, booked_on, disbursed_on, paid_to_schedule, outstanding_principal)
-SELECT 'bench-' || g, 'partner-bench', 'cust-' || g, 'active', 'EUR', 2, s.n * 10000,
+                   terms, booked_on, disbursed_on, paid_to_schedule, outstanding_principal,
+                   close_partition)
+SELECT 'bench-' || s.g, 'partner-bench', 'cust-' || s.g, 'active', 'EUR', 2, s.n * 10000,
        s.start, (SELECT {DUE} FROM (SELECT s.n AS j) AS last), s.freq, 0, s.n * {INSTALLMENT},
-       '{{}}'::jsonb, s.start, s.start, s.paid, s.n * 10000 - s.paid / 11 * 10
+       '{{}}'::jsonb, s.start, s.start, s.paid, s.n * 10000 - s.paid / 11 * 10,
+       s.part
   FROM seed AS s
 """
 
 INSTALLMENTS = f"""
 INSERT INTO installments (loan_id, number, due_date, effective_due, overdue_from, remind_from,
-                          principal, interest, fees, total, cumulative_due, tolerance, state)
+                          principal, interest, fees, total, cumulative_due, tolerance, state,
+                          close_partition)
 SELECT 'bench-' || s.g, j, d.due, d.due, d.due + 1,
        CASE s.freq WHEN 'monthly' THEN d.due - 3 WHEN 'weekly' THEN d.due - 1 END,
        10000, 1000, 0, {INSTALLMENT}, j * {INSTALLMENT}, 0,
-       CASE WHEN j * {INSTALLMENT} <= s.paid THEN 'settled' ELSE 'open' END
+       CASE WHEN j * {INSTALLMENT} <= s.paid THEN 'settled' ELSE 'open' END, s.part
   FROM seed AS s, generate_series(1, s.n) AS j, LATERAL (SELECT {DUE} AS due) AS d
 """
 

@@ -1,9 +1,11 @@
 """The book in sixteen fixed slices, so a day close runs as short transactions, several at
 once, and a payment waits only for the slice that holds its loan.
 
-A loan's slice is the low four bits of the last byte of the MD5 of its id: the same in SQL
-(stored, generated columns on loans and installments, so the close's partial indexes lead
-with it) and in Python (for the projection's lock). MD5, not ``hashtext``: its value is
+A loan's slice is the low four bits of the last byte of the MD5 of its id, in Python
+(``partition_of``: the projection's lock, and the ``close_partition`` column it writes on
+loans and installments as it inserts them, which leads the close's partial indexes) and in
+SQL (``SQL``, for bulk loads). A plain column, not a generated one: PostgreSQL recompiled
+a generated column's expression for every updated row. MD5, not ``hashtext``: its value is
 fixed by its definition, not by the PostgreSQL version that stored it. Changing the count
 is a migration.
 """

@@ -16,7 +16,6 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -30,7 +29,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from lending_platform.database import service_metadata
-from lending_servicing.adapters import close_partitions
 
 metadata = service_metadata()
 
@@ -98,8 +96,7 @@ loans = Table(
     Column("bucket_dpd", Integer, nullable=False, server_default=text("0")),
     Column("bucket_as_of", Date),
     Column("matured_on", Date),
-    Column("close_partition", SmallInteger, Computed(close_partitions.SQL, persisted=True),
-           nullable=False),
+    Column("close_partition", SmallInteger, nullable=False),  # close_partitions.partition_of
     Index("loans_watched", "close_partition", "loan_id", postgresql_where=text(
         "status = 'active' AND (delinquent_since IS NOT NULL OR bucket <> 'current')")),
     Index("loans_to_mature", "close_partition", "maturity_date", postgresql_where=text(
@@ -124,8 +121,7 @@ installments = Table(
     Column("state", Text, nullable=False, server_default=text("'open'")),
     Column("missed_on", Date),
     Column("reminded_on", Date),
-    Column("close_partition", SmallInteger, Computed(close_partitions.SQL, persisted=True),
-           nullable=False),
+    Column("close_partition", SmallInteger, nullable=False),  # close_partitions.partition_of
     Index("installments_open_overdue", "close_partition", "overdue_from",
           postgresql_where=text("state = 'open'")),
     Index("installments_to_remind", "close_partition", "remind_from",

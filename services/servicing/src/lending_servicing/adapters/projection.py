@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lending_servicing.adapters.close_partitions import partition_of
 from lending_servicing.adapters.orm import activity, installments, loans, payments
 from lending_servicing.domain.schedule import TrackedInstallment
 
@@ -41,7 +42,8 @@ UPDATE loans SET
 async def add_loan(session: AsyncSession, row: dict[str, Any],
                    schedule: Sequence[TrackedInstallment]) -> bool:
     inserted = await session.execute(
-        insert(loans).values(**row).on_conflict_do_nothing().returning(loans.c.loan_id))
+        insert(loans).values(**row, close_partition=partition_of(row["loan_id"]))
+        .on_conflict_do_nothing().returning(loans.c.loan_id))
     if inserted.first() is None:
         return False
     await _insert_schedule(session, row["loan_id"], schedule)
@@ -50,8 +52,9 @@ async def add_loan(session: AsyncSession, row: dict[str, Any],
 
 async def _insert_schedule(session: AsyncSession, loan_id: str,
                            schedule: Sequence[TrackedInstallment]) -> None:
+    part = partition_of(loan_id)
     await session.execute(insert(installments), [
-        {"loan_id": loan_id, **{k: v for k, v in asdict(item).items()}} for item in schedule])
+        {"loan_id": loan_id, "close_partition": part, **asdict(item)} for item in schedule])
 
 
 async def replace_schedule(session: AsyncSession, loan_id: str, values: dict[str, Any],
