@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from functools import cache
-from typing import Any, ClassVar, get_args
+from typing import Annotated, Any, ClassVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
 
-from lending_events.money import AMOUNT_MARKER, Amount, check_amount
+from lending_events.money import AMOUNT_MARKER, Amount, check_amount, minor_digits
 from lending_events.vocabulary import Identifier
 
 
@@ -47,7 +47,10 @@ class IntegrationEvent(ContractModel):
 
     @model_validator(mode="after")
     def _amounts_have_currency_digits(self) -> IntegrationEvent:
-        _check_amounts(self, None, "")
+        # The quick walk builds no field paths; only a failing event is walked again to
+        # name the field (an approval's schedule has dozens of amounts).
+        if not _amounts_fit(self, None):
+            _check_amounts(self, None, "")
         return self
 
 
@@ -76,6 +79,61 @@ class Breakdown(ContractModel):
         if parts != self.total:
             raise ValueError(f"total {self.total} is not principal+interest+fees+penalties {parts}")
         return self
+
+
+def _amounts_fit(model: BaseModel, currency: str | None) -> bool:
+    """True when every amount has its currency's minor digits; what _check_amounts checks,
+    without the messages."""
+    has_currency, amounts, nested = _walk_plan(type(model))
+    if has_currency:
+        currency = getattr(model, "currency", None) or currency
+    if amounts:
+        digits = _digits(currency)
+        for name in amounts:
+            value = getattr(model, name)
+            if isinstance(value, Decimal) and value.as_tuple().exponent != digits:
+                return False
+    for name in nested:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel | list | tuple) and not _nested_fit(value, currency):
+            return False
+    return True
+
+
+@cache
+def _walk_plan(model: type[BaseModel]) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
+    """(has a currency field, amount fields, fields that may hold models or lists)."""
+    amounts, others = _fields_of(model)
+    fields = model.model_fields
+    return ("currency" in fields, amounts,
+            tuple(n for n in others if _may_nest(fields[n].annotation)))
+
+
+def _may_nest(annotation: Any) -> bool:
+    if isinstance(annotation, type):
+        return issubclass(annotation, BaseModel | list | tuple)
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:  # the rest of its arguments are metadata
+        return _may_nest(args[0])
+    # unions, list[...] / tuple[...] (their origin is list or tuple), Any, ...
+    return origin in (list, tuple) or not args or any(_may_nest(a) for a in args)
+
+
+def _nested_fit(value: Any, currency: str | None) -> bool:
+    if isinstance(value, BaseModel):
+        return _amounts_fit(value, currency)
+    return all(_nested_fit(item, currency) for item in value
+               if isinstance(item, BaseModel | list | tuple))
+
+
+@cache
+def _digits(currency: str | None) -> int | None:
+    """The exponent a ``currency`` amount must have; None (matching no exponent) when the
+    currency is missing or not a code, so that the slow walk says which."""
+    try:
+        return -minor_digits(currency) if currency is not None else None
+    except ValueError:
+        return None
 
 
 def _check_amounts(model: BaseModel, currency: str | None, path: str) -> None:
