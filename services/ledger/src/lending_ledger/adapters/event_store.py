@@ -121,13 +121,21 @@ async def _driver_connection(conn: Any) -> asyncpg.Connection | None:
         conn = await conn.connection()
     if not isinstance(conn, AsyncConnection):
         return None
-    driver = (await conn.get_raw_connection()).driver_connection
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
     if not isinstance(driver, asyncpg.Connection):
         return None
-    # SQLAlchemy sends BEGIN lazily, with its first statement: before that a statement sent
-    # to asyncpg would commit on its own, outside the caller's transaction.
     if conn.in_transaction() and not driver.is_in_transaction():
-        return None
+        # SQLAlchemy sends BEGIN lazily, with its first statement: a statement sent to
+        # asyncpg before that would commit on its own, outside the caller's transaction.
+        # So BEGIN now, through SQLAlchemy's adapter (which then knows it has begun), or
+        # leave the statement to SQLAlchemy if the adapter is not the one we know.
+        begin = getattr(raw.dbapi_connection, "_start_transaction", None)
+        if begin is None:
+            return None
+        await begin()
+        if not driver.is_in_transaction():
+            return None
     return driver
 
 
