@@ -7,6 +7,7 @@ import typer
 from loanctl.commands import (
     cob,
     dlq,
+    inbox,
     infra,
     ledger,
     loanmath_cmds,
@@ -19,6 +20,7 @@ from loanctl.commands import (
 app = typer.Typer(help="Operate the lending platform.", no_args_is_help=True)
 app.add_typer(infra.app, name="infra")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(inbox.app, name="inbox")
 app.add_typer(scorecard.app, name="scorecard")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(partners.app, name="partners")
