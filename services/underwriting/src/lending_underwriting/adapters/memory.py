@@ -73,22 +73,17 @@ class InMemoryStore:
     async def decision(self, application_id: str) -> StoredDecision | None:
         return self.state.decisions.get(application_id)
 
-    async def add_decision(self, decision: StoredDecision) -> bool:
-        if decision.application_id in self.state.decisions:
-            return False
-        self.state.decisions[decision.application_id] = copy.deepcopy(decision)
-        return True
-
     async def record_decision(self, decision: StoredDecision,
                               events: Sequence[IntegrationEvent], *,
                               position: LoanPosition | None = None,
                               referral: Referral | None = None) -> bool:
-        if not await self.add_decision(decision):
+        if decision.application_id in self.state.decisions:
             return False
+        self.state.decisions[decision.application_id] = copy.deepcopy(decision)
         if position is not None:
             await self.save_position(position)
         if referral is not None:
-            await self.add_referral(referral)
+            await self.save_referral(referral)
         await self.emit(*events)
         return True
 
@@ -125,9 +120,6 @@ class InMemoryStore:
 
     async def save_position(self, position: LoanPosition) -> None:
         self.state.positions[position.loan_id] = position
-
-    async def add_referral(self, referral: Referral) -> None:
-        self.state.referrals[referral.referral_id] = referral
 
     async def referral(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
         return self.state.referrals.get(referral_id)

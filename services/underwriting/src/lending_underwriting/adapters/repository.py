@@ -44,13 +44,6 @@ class SqlStore:
         )).mappings().first()
         return None if row is None else StoredDecision(**dict(row))
 
-    async def add_decision(self, decision: StoredDecision) -> bool:
-        values = {**decision.__dict__}
-        inserted = await self.session.execute(
-            insert(decisions).values(**values).on_conflict_do_nothing(
-                index_elements=["application_id"]).returning(decisions.c.application_id))
-        return inserted.first() is not None
-
     async def record_review(self, application_id: str, final_outcome: str,
                             review: dict[str, Any]) -> None:
         await self.session.execute(
@@ -74,15 +67,17 @@ class SqlStore:
 
     async def exposure(self, borrower_token: str, currency: str,
                        now: datetime) -> BorrowerExposure:
-        conn = await self.session.connection()
-        rows = (await conn.exec_driver_sql(sql.EXPOSURE, (borrower_token,))).mappings().all()
-        return summarise([_position(r) for r in rows], currency, now)
+        return await self._exposure(sql.EXPOSURE, (borrower_token,), currency, now)
 
     async def locked_exposure(self, borrower_token: str, currency: str,
                               now: datetime) -> BorrowerExposure:
+        return await self._exposure(sql.LOCKED_EXPOSURE, (BORROWER_LOCK_CLASS, borrower_token),
+                                    currency, now)
+
+    async def _exposure(self, statement: str, params: tuple[Any, ...], currency: str,
+                        now: datetime) -> BorrowerExposure:
         conn = await self.session.connection()
-        rows = (await conn.exec_driver_sql(
-            sql.LOCKED_EXPOSURE, (BORROWER_LOCK_CLASS, borrower_token))).mappings().all()
+        rows = (await conn.exec_driver_sql(statement, params)).mappings().all()
         return summarise([_position(r) for r in rows], currency, now)
 
     async def record_decision(self, decision: StoredDecision, events: Sequence[IntegrationEvent],
@@ -125,9 +120,6 @@ class SqlStore:
                 index_elements=["loan_id"],
                 set_={**{k: v for k, v in values.items() if k != "loan_id"},
                       "updated_at": datetime.now().astimezone()}))
-
-    async def add_referral(self, referral: Referral) -> None:
-        await self.session.execute(insert(referrals).values(**_referral_row(referral)))
 
     async def referral(self, referral_id: str, *, for_update: bool = False) -> Referral | None:
         query = select(referrals).where(referrals.c.referral_id == referral_id)

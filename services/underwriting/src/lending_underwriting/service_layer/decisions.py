@@ -11,6 +11,7 @@ two decisions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -64,9 +65,14 @@ def application_from(event: ApplicationSubmitted) -> Application:
 def waits_for_documents(uw: Underwriting, app: Application) -> bool:
     """Missing documents are a state, not an error: a decision waits for DocumentsReceived.
     Only documents our policy requires count."""
-    policy = uw.book.product(app.product_code)
+    return lacks_required_documents(uw, app.product_code, app.missing_documents)
+
+
+def lacks_required_documents(uw: Underwriting, product_code: str,
+                             missing: Iterable[str]) -> bool:
+    policy = uw.book.product(product_code)
     required = set(policy.required_documents) if policy else set()
-    return bool(required & set(app.missing_documents))
+    return bool(required & set(missing))
 
 
 async def fetch_report(uw: Underwriting, app: Application) -> tuple[BureauReport | None,

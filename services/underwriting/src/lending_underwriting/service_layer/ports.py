@@ -59,9 +59,6 @@ class UnderwritingStore(Protocol):
 
     async def decision(self, application_id: str) -> StoredDecision | None: ...
 
-    async def add_decision(self, decision: StoredDecision) -> bool:
-        """False (and no write) when the application already has a decision."""
-
     async def record_decision(self, decision: StoredDecision,
                               events: Sequence[IntegrationEvent], *,
                               position: LoanPosition | None = None,
@@ -96,8 +93,6 @@ class UnderwritingStore(Protocol):
         """Removes and returns the loan's parked events, in the order they were parked."""
 
     async def save_position(self, position: LoanPosition) -> None: ...
-
-    async def add_referral(self, referral: Referral) -> None: ...
 
     async def referral(self, referral_id: str, *, for_update: bool = False
                        ) -> Referral | None: ...

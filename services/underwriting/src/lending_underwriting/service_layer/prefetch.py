@@ -18,7 +18,7 @@ from typing import Any
 from lending_events.envelope import Envelope
 from lending_underwriting.domain.model import BureauReport
 from lending_underwriting.service_layer.context import Underwriting
-from lending_underwriting.service_layer.decisions import bureau_answer
+from lending_underwriting.service_layer.decisions import bureau_answer, lacks_required_documents
 
 Answer = tuple[BureauReport | None, str | None]
 
@@ -59,9 +59,8 @@ def wanted(uw: Underwriting, data: dict[str, Any]) -> tuple[str, str, str] | Non
     decided now, or None. Read without validating the event (that costs as much as a
     bureau round trip); the handler validates it, and decides without us if this was wrong."""
     try:
-        policy = uw.book.product(str(data["product_code"]))
-        required = set(policy.required_documents) if policy else set()
-        if required & set(data.get("missing_documents") or ()):
+        if lacks_required_documents(uw, str(data["product_code"]),
+                                    data.get("missing_documents") or ()):
             return None  # it waits for documents
         return str(data["loan_id"]), str(data["identity_hash"]), str(data["currency"])
     except (KeyError, TypeError):
