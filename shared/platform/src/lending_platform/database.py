@@ -9,12 +9,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import MetaData, Table, TextClause, event
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from lending_messaging.tables import inbox_columns, outbox_columns
 
+_ASYNCPG = asyncpg_dialect()
 # A pooled connection idle longer than this is pinged before it is handed out.
 IDLE_BEFORE_PING = 10.0
 
@@ -49,6 +51,14 @@ def _ping_if_idle(dbapi_conn: Any, record: Any, idle_before_ping: float) -> None
     except Exception as exc:
         # The pool discards this connection and checks out another (or connects anew).
         raise DisconnectionError(f"an idle pooled connection is dead: {exc!r}") from exc
+
+
+def asyncpg_sql(statement: TextClause) -> tuple[str, tuple[str, ...]]:
+    """``statement`` as asyncpg takes it (``$n`` placeholders), and its parameters' names
+    in that order: for hot paths that hand a statement straight to the driver. Rendered by
+    SQLAlchemy's own asyncpg compiler, so it is the SQL SQLAlchemy would have sent."""
+    compiled = statement.compile(dialect=_ASYNCPG)
+    return compiled.string, tuple(compiled.positiontup or ())
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:

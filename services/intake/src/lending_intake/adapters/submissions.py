@@ -38,6 +38,7 @@ from lending_events.envelope import Envelope
 from lending_intake.adapters.repository import StoredResponse
 from lending_messaging.context import stamp
 from lending_messaging.outbox import wire_headers
+from lending_platform.database import asyncpg_sql
 
 MAX_BATCH = 200
 PARALLEL_BATCHES = 4  # transactions in flight per process: overlaps commits and round trips
@@ -114,8 +115,7 @@ class SubmissionWriter:
         self._engine: AsyncEngine = create_async_engine(
             database_url, pool_size=parallel, max_overflow=parallel,
             connect_args={"server_settings": {"jit": "off"}})
-        compiled = _WRITE.compile(dialect=self._engine.dialect)
-        self._sql, self._names = compiled.string, list(compiled.positiontup or ())
+        self._sql, self._names = asyncpg_sql(_WRITE)
         self._max = max_batch
         self._parallel = parallel
         self._queue: list[NewSubmission] = []

@@ -10,7 +10,6 @@ overwrites; the caller reloads and retries (service_layer/ledger.py).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from lending_events import Envelope
 from lending_messaging.context import stamp
 from lending_messaging.outbox import wire_headers
+from lending_platform.database import asyncpg_sql
 
 UNIQUE_STREAM_VERSION = "events_stream_version_key"
 
@@ -99,20 +99,8 @@ _READ_ALL = text(
 )
 
 
-def _numbered(sql: str) -> tuple[str, tuple[str, ...]]:
-    """The statement with asyncpg's ``$n`` for each ``:name``, and the names in order."""
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return re.sub(r"(?<![:\w]):(\w+)", number, sql), tuple(names)
-
-
-_DRIVER_SQL = {id(_APPEND): _numbered(_APPEND.text),
-               id(_APPEND_WITH_OUTBOX): _numbered(_APPEND_WITH_OUTBOX.text)}
+_DRIVER_SQL = {id(_APPEND): asyncpg_sql(_APPEND),
+               id(_APPEND_WITH_OUTBOX): asyncpg_sql(_APPEND_WITH_OUTBOX)}
 
 
 async def _driver_connection(conn: Any) -> asyncpg.Connection | None:
