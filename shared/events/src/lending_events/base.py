@@ -47,10 +47,13 @@ class IntegrationEvent(ContractModel):
 
     @model_validator(mode="after")
     def _amounts_have_currency_digits(self) -> IntegrationEvent:
-        # The quick walk builds no field paths; only a failing event is walked again to
-        # name the field (an approval's schedule has dozens of amounts).
-        if not _amounts_fit(self, None):
-            _check_amounts(self, None, "")
+        found = _misfit(self, None)
+        if found is not None:
+            segments, amount, currency = found
+            where = "".join(reversed(segments))
+            if currency is None:
+                raise ValueError(f"{where}: amount without a currency field")
+            check_amount(amount, currency, where)  # raises, naming the field
         return self
 
 
@@ -81,9 +84,14 @@ class Breakdown(ContractModel):
         return self
 
 
-def _amounts_fit(model: BaseModel, currency: str | None) -> bool:
-    """True when every amount has its currency's minor digits; what _check_amounts checks,
-    without the messages."""
+# The first amount without its currency's minor digits: its field path (innermost segment
+# first), the amount, and the currency of the nearest enclosing model with a ``currency``
+# field. The path is built only on the way back from a misfit: an approval's schedule has
+# dozens of amounts, and formatting a path for each cost more than checking them.
+Misfit = tuple[list[str], Decimal, str | None]
+
+
+def _misfit(model: BaseModel, currency: str | None) -> Misfit | None:
     has_currency, amounts, nested = _walk_plan(type(model))
     if has_currency:
         currency = getattr(model, "currency", None) or currency
@@ -92,21 +100,42 @@ def _amounts_fit(model: BaseModel, currency: str | None) -> bool:
         for name in amounts:
             value = getattr(model, name)
             if isinstance(value, Decimal) and value.as_tuple().exponent != digits:
-                return False
+                return [name], value, currency
     for name in nested:
         value = getattr(model, name)
-        if isinstance(value, BaseModel | list | tuple) and not _nested_fit(value, currency):
-            return False
-    return True
+        if isinstance(value, BaseModel | list | tuple):
+            found = _nested_misfit(value, currency)
+            if found is not None:
+                found[0].append(name)
+                return found
+    return None
+
+
+def _nested_misfit(value: Any, currency: str | None) -> Misfit | None:
+    if isinstance(value, BaseModel):
+        found = _misfit(value, currency)
+        if found is not None:
+            found[0].append(".")
+        return found
+    for i, item in enumerate(value):
+        if isinstance(item, BaseModel | list | tuple):
+            found = _nested_misfit(item, currency)
+            if found is not None:
+                found[0].append(f"[{i}]")
+                return found
+    return None
 
 
 @cache
 def _walk_plan(model: type[BaseModel]) -> tuple[bool, tuple[str, ...], tuple[str, ...]]:
-    """(has a currency field, amount fields, fields that may hold models or lists)."""
-    amounts, others = _fields_of(model)
+    """(has a currency field, amount fields, fields that may hold models or lists) of a
+    model class: inspecting field annotations on every event built cost more than the rest
+    of its validation."""
     fields = model.model_fields
+    amounts = tuple(name for name, info in fields.items() if _is_amount(info))
     return ("currency" in fields, amounts,
-            tuple(n for n in others if _may_nest(fields[n].annotation)))
+            tuple(n for n, info in fields.items()
+                  if n not in amounts and _may_nest(info.annotation)))
 
 
 def _may_nest(annotation: Any) -> bool:
@@ -119,47 +148,14 @@ def _may_nest(annotation: Any) -> bool:
     return origin in (list, tuple) or not args or any(_may_nest(a) for a in args)
 
 
-def _nested_fit(value: Any, currency: str | None) -> bool:
-    if isinstance(value, BaseModel):
-        return _amounts_fit(value, currency)
-    return all(_nested_fit(item, currency) for item in value
-               if isinstance(item, BaseModel | list | tuple))
-
-
 @cache
 def _digits(currency: str | None) -> int | None:
     """The exponent a ``currency`` amount must have; None (matching no exponent) when the
-    currency is missing or not a code, so that the slow walk says which."""
+    currency is missing or not a code, so that check_amount says which."""
     try:
         return -minor_digits(currency) if currency is not None else None
     except ValueError:
         return None
-
-
-def _check_amounts(model: BaseModel, currency: str | None, path: str) -> None:
-    """Check every ``Amount`` field (nested models and lists included) against the currency
-    of the nearest enclosing model that has a ``currency`` field."""
-    currency = getattr(model, "currency", None) or currency
-    amounts, others = _fields_of(type(model))
-    for name in amounts:
-        value = getattr(model, name)
-        if isinstance(value, Decimal):
-            if currency is None:
-                raise ValueError(f"{path}{name}: amount without a currency field")
-            check_amount(value, currency, f"{path}{name}")
-    for name in others:
-        value = getattr(model, name)
-        if isinstance(value, BaseModel | list | tuple):
-            _check_nested(value, currency, f"{path}{name}")
-
-
-@cache
-def _fields_of(model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(amount fields, other fields) of a model class: inspecting field annotations on every
-    event built cost more than the rest of its validation."""
-    fields = model.model_fields
-    amounts = tuple(name for name, info in fields.items() if _is_amount(info))
-    return amounts, tuple(name for name in fields if name not in amounts)
 
 
 def _is_amount(info: FieldInfo) -> bool:
@@ -169,10 +165,3 @@ def _is_amount(info: FieldInfo) -> bool:
     members = get_args(info.annotation)
     return any(AMOUNT_MARKER in getattr(arg, "__metadata__", ()) for arg in members)
 
-
-def _check_nested(value: Any, currency: str | None, where: str) -> None:
-    if isinstance(value, BaseModel):
-        _check_amounts(value, currency, where + ".")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check_nested(item, currency, f"{where}[{i}]")
