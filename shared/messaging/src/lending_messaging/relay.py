@@ -149,9 +149,11 @@ class OutboxRelay:
     def _on_checkin(self, _dbapi_connection: Any, _record: Any) -> None:
         self.wake()
 
-    async def _pause(self, seconds: float) -> None:
+    @staticmethod
+    async def _wait(event: asyncio.Event, seconds: float) -> None:
+        """Until ``event`` is set (``_wake``: also by stop) or ``seconds`` have passed."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            await asyncio.wait_for(event.wait(), seconds)
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -168,15 +170,10 @@ class OutboxRelay:
                 except (*_DATABASE_ERRORS, PublishError) as exc:
                     log.warning("relay interrupted (%r); retrying in %.1fs", exc,
                                 self._retry_wait)
-                    await self._pause_unwoken(self._retry_wait)
+                    await self._wait(self._stopping, self._retry_wait)
         finally:
             event.remove(self._engine.sync_engine, "checkin", self._on_checkin)
             self._loop = None
-
-    async def _pause_unwoken(self, seconds: float) -> None:
-        """Waits for stop or the time, whatever is committed meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _run_connected(self) -> None:
         conn = await self._engine.connect()
@@ -185,13 +182,13 @@ class OutboxRelay:
             while not await driver.fetchval(_TRY_LOCK, self._lock_key):
                 if self._stopping.is_set():  # another replica is active: stand by
                     return
-                await self._pause_unwoken(self._lock_poll_interval)
+                await self._wait(self._stopping, self._lock_poll_interval)
             self.active.set()
             while not self._stopping.is_set():
                 # Cleared before looking: a commit while we publish sets it again.
                 self._wake.clear()
                 if await self._relay_batch(driver) < self._batch_size:
-                    await self._pause(self._poll_interval)
+                    await self._wait(self._wake, self._poll_interval)
         finally:
             self.active.clear()
             await _discard(conn)
