@@ -39,7 +39,7 @@ from lending_servicing.adapters.day_close_sql import (
 from lending_servicing.domain.calendar import BusinessCalendar
 from lending_servicing.domain.errors import CalendarError
 from lending_servicing.service_layer.context import SOURCE, ServicingContext
-from lending_servicing.service_layer.locks import lock_calendar, lock_slice_for_close
+from lending_servicing.service_layer.locks import lock_calendar, lock_slices_for_close
 
 log = logging.getLogger("lending.servicing.close")
 
@@ -128,8 +128,7 @@ async def _close_slices(ctx: ServicingContext, day: date, correlation_id: str,
         while pending:
             parts = pending.pop(0)
             async with ctx.sessions() as session, session.begin():
-                for part in parts:
-                    await lock_slice_for_close(session, part)
+                await lock_slices_for_close(session, parts)
                 done.append(await close_slices(
                     session, day, parts, run=run, source=SOURCE, now=now,
                     correlation_id=correlation_id, traceparent=traceparent))

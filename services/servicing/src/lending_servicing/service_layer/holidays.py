@@ -10,7 +10,7 @@ from sqlalchemy import text
 from lending_servicing.adapters import calendar_repository as calendars
 from lending_servicing.domain.errors import CalendarError
 from lending_servicing.service_layer.context import ServicingContext
-from lending_servicing.service_layer.locks import lock_calendar, lock_every_slice
+from lending_servicing.service_layer.locks import lock_calendar, lock_slices_for_close
 
 # One pass over the open installments due on the affected dates (holidays are rare; the
 # close's indexes stay untouched by this statement's plan).
@@ -35,7 +35,7 @@ async def declare_holiday(ctx: ServicingContext, day: date, name: str) -> int:
             raise CalendarError(f"{day} is already closed (last closed: {last[0]})")
         if await calendars.close_begun(session, policy.calendar_id, day):
             raise CalendarError(f"the close of {day} has begun: it stays a business day")
-        await lock_every_slice(session)  # installments of every slice may move
+        await lock_slices_for_close(session)  # installments of every slice may move
         if not await calendars.add_holiday(session, policy.calendar_id, day, name):
             return 0
         calendar = await calendars.load_calendar(session, policy.calendar_id,

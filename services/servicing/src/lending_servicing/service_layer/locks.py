@@ -14,6 +14,8 @@ takes every slice lock after the calendar lock; nothing takes them in another or
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,14 +29,13 @@ async def lock_calendar(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CALENDAR_LOCK})
 
 
-async def lock_slice_for_close(session: AsyncSession, part: int) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k, :p)"),
-                          {"k": SLICE_LOCK, "p": part})
-
-
-async def lock_every_slice(session: AsyncSession) -> None:
-    for part in range(PARTITIONS):  # ascending, always
-        await lock_slice_for_close(session, part)
+async def lock_slices_for_close(session: AsyncSession,
+                                parts: Iterable[int] = range(PARTITIONS)) -> None:
+    """Exclusively, until commit: ``parts`` (default: every slice), in ascending order
+    whatever the caller's, so that two holders of several never deadlock."""
+    for part in sorted(parts):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k, :p)"),
+                              {"k": SLICE_LOCK, "p": part})
 
 
 async def lock_for_projection(session: AsyncSession, loan_id: str) -> None:
