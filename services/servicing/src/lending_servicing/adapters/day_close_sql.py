@@ -34,7 +34,7 @@ def _amount(minor: str) -> str:
 
 
 def _date(column: str) -> str:
-    return f"CAST({column} AS text)"  # ISO: close_day sets DateStyle for its transaction
+    return f"CAST({column} AS text)"  # ISO: close_slices sets DateStyle for its transaction
 
 
 def _event_id(what: str) -> str:
