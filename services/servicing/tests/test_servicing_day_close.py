@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import text
 
-from lending_events import parse_event
+from lending_events import Envelope, parse_event
+from lending_messaging.outbox import wire_headers
 from lending_servicing.testing import contract_terms, disbursed, loan_booked, payment_applied
 
 from .servicing_support import Servicing
@@ -241,3 +243,13 @@ async def test_a_restructure_replaces_the_schedule_and_the_balances_and_cures_th
     await servicing.close(first_due.due_date + timedelta(days=1))
     assert [m for m in await servicing.data("PaymentMissed")
             if m["due_date"] == first_due.due_date.isoformat()] == []
+
+
+async def test_rows_written_by_sql_carry_the_headers_the_relay_publishes(servicing):
+    await book(servicing, "loan-1")
+    await servicing.close(date(2025, 5, 1))
+    async with servicing.runtime.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT payload, headers FROM outbox"))).all()
+    assert len(rows) > 3
+    for row in rows:
+        assert row.headers == wire_headers(Envelope.from_bytes(bytes(row.payload)))

@@ -87,9 +87,21 @@ def _payload(event_type: str, data: list[tuple[str, str]]) -> str:
             f"{_object(data)} || '}}', 'UTF8')")
 
 
+_EVENT_TYPES = ("PaymentMissed", "DelinquencyChanged", "InstallmentDueSoon", "LoanMatured")
+
+
 def _headers(event_type: str) -> str:
-    return f"""jsonb_build_object('content-type', '{CONTENT_TYPE}', 'ce_id', e.event_id,
-        'ce_type', '{event_type}', 'traceparent', CAST(:traceparent AS text))"""
+    """The Kafka headers (``outbox.wire_headers``): the event's id set into the close's
+    constant headers of its type, a jsonb parameter (``header_params``). Building the
+    object per row with ``jsonb_build_object`` cost ~1.8 µs a row, ``jsonb_set`` ~0.6."""
+    return f"jsonb_set(CAST(:headers_{event_type} AS jsonb), '{{ce_id}}', to_jsonb(e.event_id))"
+
+
+def header_params(traceparent: str) -> dict[str, str]:
+    """The constant headers of each event type the close writes (``ce_id`` set per row)."""
+    return {f"headers_{event_type}": json.dumps({
+        "content-type": CONTENT_TYPE, "ce_id": "", "ce_type": event_type,
+        "traceparent": traceparent}) for event_type in _EVENT_TYPES}
 
 
 _INSERT = "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers)"
@@ -207,8 +219,8 @@ WITH missed AS (
   SELECT '{topics.SERVICING}', e.loan_id, e.event_id, t.type,
          CASE e.kind WHEN 0 THEN {_payload("PaymentMissed", _PAYMENT_MISSED)}
                      ELSE {_payload("DelinquencyChanged", _DELINQUENCY_CHANGED)} END,
-         jsonb_build_object('content-type', '{CONTENT_TYPE}', 'ce_id', e.event_id,
-                            'ce_type', t.type, 'traceparent', CAST(:traceparent AS text))
+         CASE e.kind WHEN 0 THEN {_headers("PaymentMissed")}
+                     ELSE {_headers("DelinquencyChanged")} END
     FROM events AS e,
          LATERAL (SELECT CASE e.kind WHEN 0 THEN 'PaymentMissed'
                                      ELSE 'DelinquencyChanged' END AS type) AS t
@@ -307,7 +319,8 @@ async def close_slices(session: AsyncSession, day: date, parts: list[int], *, ru
     transaction. ``run`` is unique per close run: with the row's identity it makes each
     event id."""
     params: dict[str, object] = {
-        "day": day, "day_text": day.isoformat(), "traceparent": traceparent, "parts": parts,
+        "day": day, "day_text": day.isoformat(), "parts": parts,
+        **header_params(traceparent),
         "head": envelope_head(source=source, now=now.isoformat(),
                               correlation_id=correlation_id, traceparent=traceparent,
                               day=day.isoformat())}
