@@ -34,10 +34,11 @@ from lending_events.credentials import CredentialIssued
 from lending_ledger.testing import accepted, approved, future_terms, payment
 from lending_platform.credentials import new_api_key, record_issued
 from lending_platform.testing import running
+from lending_simulators.serving import serve_http
 from lending_simulators.sms_gateway import create_app as sms_gateway
 from loanctl.main import app as loanctl
 
-from .intake_helpers import eventually, serve_http, topic_tail
+from .intake_helpers import eventually, topic_tail
 from .ledger_support import publish, start_simulator
 from .test_collections_over_kafka import Tail, start_group_at_end, strategies_without_quiet_hours
 

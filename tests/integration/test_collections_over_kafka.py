@@ -29,9 +29,10 @@ from lending_events.credentials import CredentialIssued
 from lending_events.samples import sample_event
 from lending_platform.credentials import new_api_key, record_issued
 from lending_platform.testing import running
+from lending_simulators.serving import serve_http
 from lending_simulators.sms_gateway import create_app as sms_gateway
 
-from .intake_helpers import eventually, serve_http, topic_tail
+from .intake_helpers import eventually, topic_tail
 
 pytestmark = pytest.mark.integration
 # Day closes are not about one loan: other tests on the shared broker publish theirs (in
