@@ -143,7 +143,10 @@ _OVERDUE = ("{i}.state = 'open' AND {i}.close_partition = ANY(CAST(:parts AS sma
 #    loans crossing a boundary, newly delinquent ones (today's misses, per loan, folded
 #    into the one update of the loan row) and cured ones (back to current). The bucket
 #    by width_bucket over the bucket table's lower bounds (passed as arrays: no join per
-#    loan).
+#    loan). Delinquent loans are found by their missed installments (as they stood before
+#    this statement: every CTE reads the statement's snapshot), cured ones by
+#    ``cure_pending``; no index of loans names a column this update writes, so it is a
+#    heap-only update (migration 0006).
 # One statement, not two: today's misses reach the loans through a CTE instead of a
 #    temporary table (its inserts, its ANALYZE and a second pass cost ~10% of the close),
 #    and the events of both steps go to the outbox in one insert, each loan's
@@ -175,8 +178,13 @@ WITH missed AS (
          GREATEST(l.missed_cumulative_due, m.cumulative) AS cumulative,
          m.loan_id IS NOT NULL AS newly_missed
     FROM loans AS l LEFT JOIN per_loan AS m ON m.loan_id = l.loan_id
-   WHERE l.status = 'active' AND l.close_partition = ANY(CAST(:parts AS smallint[]))
-     AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
+   WHERE l.loan_id = ANY(ARRAY(
+           SELECT w.loan_id FROM installments AS w
+            WHERE w.state = 'missed' AND w.close_partition = ANY(CAST(:parts AS smallint[]))
+           UNION
+           SELECT c.loan_id FROM loans AS c
+            WHERE c.cure_pending AND c.close_partition = ANY(CAST(:parts AS smallint[]))))
+     AND l.status = 'active' AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
   UNION ALL
   SELECT m.loan_id, m.bucket, m.currency, m.minor_digits, m.outstanding_principal,
          m.paid_to_schedule, m.since, m.cumulative, true
@@ -196,7 +204,8 @@ WITH missed AS (
      SET delinquent_since = m.since, missed_cumulative_due = m.cumulative,
          bucket = m.bucket,
          bucket_dpd = CASE WHEN m.bucket <> m.previous THEN m.dpd ELSE l.bucket_dpd END,
-         bucket_as_of = CASE WHEN m.bucket <> m.previous THEN :day ELSE l.bucket_as_of END
+         bucket_as_of = CASE WHEN m.bucket <> m.previous THEN :day ELSE l.bucket_as_of END,
+         cure_pending = false
     FROM moved AS m
    WHERE l.loan_id = m.loan_id AND (m.bucket <> m.previous OR m.newly_missed)
      AND l.loan_id = ANY(ARRAY(SELECT loan_id FROM moved

@@ -5,16 +5,22 @@ so the day close can format wire amounts in SQL. The partial indexes are what ke
 day close proportional to the work of the day, not to the size of the book:
 ``installments_open_overdue`` holds only installments still open (neither settled, missed
 nor of a closed loan), ordered by the date they would count as missed;
-``installments_to_remind`` the same for reminders; ``loans_watched`` only loans that are
-delinquent or have not yet been reported current again. Each leads with the loan's close
-slice (``close_partition``, see close_partitions.py), so a close transaction reads only its
-slice.
+``installments_to_remind`` the same for reminders; the loans the close must rate again
+(delinquent, or not yet reported current again) are those with an installment in
+``installments_missed`` and those in ``loans_cure_pending``. Each leads with the loan's
+close slice (``close_partition``, see close_partitions.py), so a close transaction reads
+only its slice.
+
+No index of loans names a column the close writes (delinquency, bucket), so its update of
+a loan is heap-only (HOT): no new index entries, the new version on the same page, for
+which the table keeps a fillfactor of 70 (migration 0006).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -97,8 +103,11 @@ loans = Table(
     Column("bucket_as_of", Date),
     Column("matured_on", Date),
     Column("close_partition", SmallInteger, nullable=False),  # close_partitions.partition_of
-    Index("loans_watched", "close_partition", "loan_id", postgresql_where=text(
-        "status = 'active' AND (delinquent_since IS NOT NULL OR bucket <> 'current')")),
+    # Set by the projection when it clears delinquent_since while the published bucket is
+    # not current; cleared by the close that publishes the cure (see migration 0006).
+    Column("cure_pending", Boolean, nullable=False, server_default=text("false")),
+    Index("loans_cure_pending", "close_partition", "loan_id",
+          postgresql_where=text("cure_pending")),
     Index("loans_to_mature", "close_partition", "maturity_date", postgresql_where=text(
         "status = 'active' AND matured_on IS NULL")),
 )
@@ -124,6 +133,8 @@ installments = Table(
     Column("close_partition", SmallInteger, nullable=False),  # close_partitions.partition_of
     Index("installments_open_overdue", "close_partition", "overdue_from",
           postgresql_where=text("state = 'open'")),
+    Index("installments_missed", "close_partition", "loan_id",
+          postgresql_where=text("state = 'missed'")),
     Index("installments_to_remind", "close_partition", "remind_from",
           postgresql_where=text("state = 'open' AND reminded_on IS NULL "
                                 "AND remind_from IS NOT NULL")),

@@ -29,13 +29,14 @@ UPDATE installments AS i SET state = s.new_state
  WHERE i.loan_id = :loan_id AND i.number = s.number AND i.state <> s.new_state
 """)
 
+# A loan left without a missed installment while its published bucket is not current
+# awaits the close that reports it current: ``cure_pending`` is how that close finds it.
 _REDERIVE_DELINQUENCY = text("""
-UPDATE loans SET
-  delinquent_since = (SELECT min(effective_due) FROM installments
-                       WHERE loan_id = :loan_id AND state = 'missed'),
-  missed_cumulative_due = (SELECT max(cumulative_due) FROM installments
-                            WHERE loan_id = :loan_id AND state = 'missed')
- WHERE loan_id = :loan_id
+UPDATE loans AS l SET delinquent_since = m.since, missed_cumulative_due = m.cumulative,
+                      cure_pending = (m.since IS NULL AND l.bucket <> 'current')
+  FROM (SELECT min(effective_due) AS since, max(cumulative_due) AS cumulative
+          FROM installments WHERE loan_id = :loan_id AND state = 'missed') AS m
+ WHERE l.loan_id = :loan_id
 """)
 
 
@@ -64,7 +65,7 @@ async def replace_schedule(session: AsyncSession, loan_id: str, values: dict[str
     await _insert_schedule(session, loan_id, schedule)
     await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(
         **values, paid_to_schedule=0, delinquent_since=None, missed_cumulative_due=None,
-        matured_on=None))
+        cure_pending=loans.c.bucket != "current", matured_on=None))
 
 
 async def get_loan_row(session: AsyncSession, loan_id: str, *,
