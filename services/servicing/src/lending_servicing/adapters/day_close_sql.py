@@ -147,6 +147,11 @@ _OVERDUE = ("{i}.state = 'open' AND {i}.close_partition = ANY(CAST(:parts AS sma
 #    this statement: every CTE reads the statement's snapshot), cured ones by
 #    ``cure_pending``; no index of loans names a column this update writes, so it is a
 #    heap-only update (migration 0006).
+# The loan update finds its rows by the tuple ids read with them (``loan_row``, a TID scan,
+#    ~3% of the statement), not by a second primary-key lookup: nothing else writes a loan
+#    of these slices meanwhile (the close holds their locks exclusively, every projection
+#    write takes its slice's lock shared), and the installment update before it does not
+#    touch loans, so those ids are the rows' current versions.
 # One statement, not two: today's misses reach the loans through a CTE instead of a
 #    temporary table (its inserts, its ANALYZE and a second pass cost ~10% of the close),
 #    and the events of both steps go to the outbox in one insert, each loan's
@@ -163,16 +168,16 @@ WITH missed AS (
   RETURNING i.loan_id, i.number, i.due_date, i.effective_due, i.total, i.cumulative_due,
             LEAST(i.total, i.cumulative_due - l.paid_to_schedule) AS unpaid,
             l.currency, l.minor_digits, l.bucket, l.delinquent_since,
-            l.outstanding_principal, l.paid_to_schedule
+            l.outstanding_principal, l.paid_to_schedule, l.ctid AS loan_row
 ), per_loan AS MATERIALIZED (
   SELECT loan_id, min(effective_due) AS since, max(cumulative_due) AS cumulative,
          any_value(bucket) AS bucket, any_value(delinquent_since) AS delinquent_since,
          any_value(currency) AS currency, any_value(minor_digits) AS minor_digits,
          any_value(outstanding_principal) AS outstanding_principal,
-         any_value(paid_to_schedule) AS paid_to_schedule
+         any_value(paid_to_schedule) AS paid_to_schedule, any_value(loan_row) AS loan_row
     FROM missed GROUP BY loan_id
 ), watched AS (
-  SELECT l.loan_id, l.bucket AS previous, l.currency, l.minor_digits,
+  SELECT l.loan_id, l.ctid AS loan_row, l.bucket AS previous, l.currency, l.minor_digits,
          l.outstanding_principal, l.paid_to_schedule,
          LEAST(l.delinquent_since, m.since) AS since,
          GREATEST(l.missed_cumulative_due, m.cumulative) AS cumulative,
@@ -186,7 +191,7 @@ WITH missed AS (
             WHERE c.cure_pending AND c.close_partition = ANY(CAST(:parts AS smallint[]))))
      AND l.status = 'active' AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
   UNION ALL
-  SELECT m.loan_id, m.bucket, m.currency, m.minor_digits, m.outstanding_principal,
+  SELECT m.loan_id, m.loan_row, m.bucket, m.currency, m.minor_digits, m.outstanding_principal,
          m.paid_to_schedule, m.since, m.cumulative, true
     FROM per_loan AS m
    WHERE m.delinquent_since IS NULL AND m.bucket = 'current'
@@ -208,8 +213,8 @@ WITH missed AS (
          cure_pending = false
     FROM moved AS m
    WHERE l.loan_id = m.loan_id AND (m.bucket <> m.previous OR m.newly_missed)
-     AND l.loan_id = ANY(ARRAY(SELECT loan_id FROM moved
-                                WHERE bucket <> previous OR newly_missed))
+     AND l.ctid = ANY(ARRAY(SELECT loan_row FROM moved
+                             WHERE bucket <> previous OR newly_missed))
   RETURNING m.*
 ), events AS (
   SELECT m.loan_id, 0 AS kind, m.number, m.currency, m.minor_digits, m.due_date,
