@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from lending_intake.config import Settings
 from lending_intake.entrypoints.app import create_app
 from lending_intake.service_layer import credentials
-
-from .intake_helpers import serve_http
+from lending_simulators.serving import serve_http
 
 pytestmark = pytest.mark.integration
 

@@ -7,6 +7,7 @@ import pytest
 
 from lending_intake.service_layer import credentials
 from lending_platform.testing import running
+from lending_simulators.serving import serve_http
 from lending_simulators.webhook_receiver import create_app as receiver_app
 from lending_simulators.webhook_receiver import verify_signature
 
@@ -18,7 +19,6 @@ from .intake_helpers import (
     make_partner,
     new_key,
     publish,
-    serve_http,
 )
 
 pytestmark = pytest.mark.integration
