@@ -14,19 +14,30 @@ from sqlalchemy import text
 from lending_events import Envelope
 from lending_messaging.context import stamp
 
-# One statement and six array parameters per batch, whatever its size: far cheaper than
-# a multi-row VALUES list. WITH ORDINALITY keeps the caller's order, so positions (and
-# therefore publication order) follow it. The headers (``wire_headers``) are built by the
-# server from the columns: no JSON is encoded in Python, nor decoded again by the relay.
-_INSERT = text(
-    "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers) "
-    "SELECT :topic, k, i, t, p, jsonb_strip_nulls(jsonb_build_object("
-    "'content-type', CAST(:content_type AS text), 'ce_id', i, 'ce_type', t, 'traceparent', tp"
-    ")) FROM unnest("
-    "CAST(:keys AS text[]), CAST(:ids AS text[]), CAST(:types AS text[]), "
-    "CAST(:payloads AS bytea[]), CAST(:traceparents AS text[])"
-    ") WITH ORDINALITY AS e(k, i, t, p, tp, n) ORDER BY n"
-)
+
+def outbox_insert(topic: str, keys: str, ids: str, types: str, payloads: str,
+                  traceparents: str, content_type: str, *, where: str = "") -> str:
+    """The INSERT of outbox rows from five arrays, the arguments being SQL placeholders
+    (``:keys`` for SQLAlchemy, ``$3`` for the driver), in ``outbox_values``' order.
+    ``where`` may guard it, as when a service writes its events in the statement that
+    writes its state (``WHERE EXISTS (SELECT 1 FROM some_cte)``)."""
+    # One statement and five arrays per batch, whatever its size: far cheaper than a
+    # multi-row VALUES list. WITH ORDINALITY keeps the caller's order, so positions (and
+    # therefore publication order) follow it. The headers (``wire_headers``) are built by
+    # the server from the columns: no JSON is encoded in Python, nor decoded by the relay.
+    return (
+        "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers) "
+        f"SELECT CAST({topic} AS text), k, i, t, p, jsonb_strip_nulls(jsonb_build_object("
+        f"'content-type', CAST({content_type} AS text), 'ce_id', i, 'ce_type', t, "
+        "'traceparent', tp)) FROM unnest("
+        f"CAST({keys} AS text[]), CAST({ids} AS text[]), CAST({types} AS text[]), "
+        f"CAST({payloads} AS bytea[]), CAST({traceparents} AS text[])"
+        f") WITH ORDINALITY AS e(k, i, t, p, tp, n) {where} ORDER BY n"
+    )
+
+
+_VALUES = ("topic", "keys", "ids", "types", "payloads", "traceparents", "content_type")
+_INSERT = text(outbox_insert(*(f":{name}" for name in _VALUES)))
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 # The names wire_headers (and _INSERT, and the relay that reads them back) use.
@@ -47,25 +58,24 @@ def wire_headers(envelope: Envelope) -> dict[str, str]:
     return headers
 
 
+def outbox_values(envelopes: Iterable[Envelope], topic: str
+                  ) -> tuple[list[Envelope], tuple[Any, ...]]:
+    """The envelopes stamped from the current message context, and the values of
+    ``outbox_insert``'s seven placeholders, in order."""
+    stamped = [stamp(e) for e in envelopes]
+    return stamped, (topic, [e.subject for e in stamped], [e.id for e in stamped],
+                     [e.type for e in stamped], [e.to_bytes() for e in stamped],
+                     [e.traceparent for e in stamped], CONTENT_TYPE)
+
+
 async def add_many_to_outbox(
     session: SqlExecutor, envelopes: Iterable[Envelope], topic: str
 ) -> list[Envelope]:
     """Writes the events (stamped from the current message context) in the caller's
     transaction, in the given order; returns them as written."""
-    stamped = [stamp(e) for e in envelopes]
+    stamped, values = outbox_values(envelopes, topic)
     if stamped:
-        await session.execute(
-            _INSERT,
-            {
-                "topic": topic,
-                "keys": [e.subject for e in stamped],
-                "ids": [e.id for e in stamped],
-                "types": [e.type for e in stamped],
-                "payloads": [e.to_bytes() for e in stamped],
-                "traceparents": [e.traceparent for e in stamped],
-                "content_type": CONTENT_TYPE,
-            },
-        )
+        await session.execute(_INSERT, dict(zip(_VALUES, values, strict=True)))
     return stamped
 
 

@@ -3,9 +3,10 @@
 A decision is the hot path of the service: these skip SQLAlchemy's statement building
 (compiling, cache keys, ORM execution) and go through the connection's prepared-statement
 cache, still inside SQLAlchemy's transaction and error handling (``exec_driver_sql``).
-A decision with its offer position or its referral is ONE statement: the inserts that
-follow the decision's read its ``RETURNING`` row, so they happen only when the decision was
-new (``ON CONFLICT DO NOTHING`` refuses a second one for the application).
+A decision with its offer position or its referral and its events' outbox rows is ONE
+statement: the inserts that follow the decision's read its ``RETURNING`` row, so they
+happen only when the decision was new (``ON CONFLICT DO NOTHING`` refuses a second one for
+the application).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lending_messaging.outbox import outbox_insert
 from lending_underwriting.domain.referral import Referral
 from lending_underwriting.service_layer.ports import LoanPosition, StoredDecision
 
@@ -50,11 +52,19 @@ _REFERRED = (
     "SELECT $13::text, $14::text, $15::text, $16::text, $17::jsonb, $18::jsonb, "
     "$19::timestamptz, $20::timestamptz, $21::text, $22::text, $23::timestamptz FROM decided)"
 )
-_COUNT = " SELECT count(*) FROM decided"
 
-DECISION_ONLY = _DECIDED + _COUNT
-DECISION_WITH_OFFER = _DECIDED + _OFFERED + _COUNT
-DECISION_WITH_REFERRAL = _DECIDED + _REFERRED + _COUNT
+
+def _with_events(head: str, first: int) -> str:
+    """``head``, then the events' outbox rows (``outbox_values``, from ``$first`` on) if the
+    decision was new, then whether it was."""
+    placeholders = (f"${n}" for n in range(first, first + 7))
+    emitted = outbox_insert(*placeholders, where="WHERE EXISTS (SELECT 1 FROM decided)")
+    return f"{head}, emitted AS ({emitted}) SELECT count(*) FROM decided"
+
+
+DECISION_ONLY = _with_events(_DECIDED, 13)
+DECISION_WITH_OFFER = _with_events(_DECIDED + _OFFERED, 21)
+DECISION_WITH_REFERRAL = _with_events(_DECIDED + _REFERRED, 24)
 
 
 def decision_params(d: StoredDecision, policy_json: str) -> tuple[Any, ...]:

@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lending_events import IntegrationEvent, to_envelope, topic_for
-from lending_messaging.outbox import add_many_to_outbox
+from lending_events.topics import UNDERWRITING
+from lending_messaging.outbox import add_many_to_outbox, outbox_values
 from lending_platform.unit_of_work import UnitOfWork, emit_in
 from lending_underwriting.adapters import decision_sql as sql
 from lending_underwriting.adapters.orm import (
@@ -90,11 +91,10 @@ class SqlStore:
             statement, params = sql.DECISION_WITH_REFERRAL, params + sql.referral_params(referral)
         else:
             statement = sql.DECISION_ONLY
+        _, outbox = outbox_values([to_envelope(e, source=SOURCE) for e in events],
+                                  _one_topic(events))
         conn = await self.session.connection()
-        if not (await conn.exec_driver_sql(statement, params)).scalar_one():
-            return False
-        await self.emit(*events)
-        return True
+        return bool((await conn.exec_driver_sql(statement, params + outbox)).scalar_one())
 
     async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
         await self.session.execute(
@@ -145,10 +145,14 @@ class SqlStore:
         if len(events) == 1:
             await emit_in(self.session, events[0], SOURCE)
             return
-        topics = {topic_for(type(e)) for e in events}
-        assert len(topics) == 1, "one emit writes one topic (underwriting's)"
         await add_many_to_outbox(self.session, [to_envelope(e, source=SOURCE) for e in events],
-                                 topics.pop())
+                                 _one_topic(events))
+
+
+def _one_topic(events: Sequence[IntegrationEvent]) -> str:
+    topics = {topic_for(type(e)) for e in events}
+    assert len(topics) <= 1, "one write of events goes to one topic (underwriting's)"
+    return topics.pop() if topics else UNDERWRITING
 
 
 _POLICY_JSON: dict[int, tuple[dict[str, Any], str]] = {}
