@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+
+from lending_simulators.common import problem, simulator_app
 
 DEFAULT_PORT = 8100
 _MINOR_DIGITS = {"JPY": 0, "KRW": 0, "VND": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3}
@@ -110,20 +111,9 @@ def report_for(token: str, currency: str = "CNY") -> dict[str, Any]:
     return report
 
 
-def _problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"type": "https://docs.lending.local/problems/bureau-unavailable",
-                         "status": status, "detail": detail}, status_code=status,
-                        media_type="application/problem+json")
-
-
 def create_app(latency_ms: float = 0.0, outage: bool = False) -> FastAPI:
     state = BureauState(latency_ms, outage)
-    app = FastAPI(title="Credit bureau simulator")
-    app.state.sim = state
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    app = simulator_app("Credit bureau simulator", state)
 
     @app.get("/v1/reports/{token}", response_model=None)
     async def report(token: str,
@@ -135,10 +125,10 @@ def create_app(latency_ms: float = 0.0, outage: bool = False) -> FastAPI:
             await asyncio.sleep(5)
         if state.scripted:
             state.failures += 1
-            return _problem(state.scripted.pop(0), "scripted failure")
+            return problem(state.scripted.pop(0), "bureau-unavailable", "scripted failure")
         if state.outage or token.startswith("sim-outage"):
             state.failures += 1
-            return _problem(503, "the bureau is down")
+            return problem(503, "bureau-unavailable", "the bureau is down")
         return {**report_for(token, currency), "borrower_token": token, "currency": currency}
 
     @app.post("/admin/config")

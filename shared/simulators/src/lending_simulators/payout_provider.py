@@ -28,6 +28,8 @@ from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from lending_simulators.common import problem, simulator_app
+
 DEFAULT_PORT = 8101
 
 
@@ -62,21 +64,10 @@ class PayoutState:
     failures: int = 0
 
 
-def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": f"https://docs.lending.local/problems/{code}", "code": code,
-                         "status": status, "detail": detail}, status_code=status,
-                        media_type="application/problem+json")
-
-
 def create_app(latency_ms: float = 0.0, failure_rate: float = 0.0,
                seed: int | None = None) -> FastAPI:
     state = PayoutState(latency_ms, failure_rate, random.Random(seed))
-    app = FastAPI(title="Payout provider simulator")
-    app.state.sim = state
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    app = simulator_app("Payout provider simulator", state)
 
     @app.post("/v1/payouts", response_model=None)
     async def create_payout(
@@ -89,16 +80,16 @@ def create_app(latency_ms: float = 0.0, failure_rate: float = 0.0,
             if state.scripted.get(key):
                 state.failures += 1
                 status = state.scripted[key].pop(0)
-                return _problem(status, "provider_unavailable", "scripted failure")
+                return problem(status, "provider_unavailable", "scripted failure")
         if state.failure_rate and state.rng.random() < state.failure_rate:
             state.failures += 1
-            return _problem(503, "provider_unavailable", "random failure")
+            return problem(503, "provider_unavailable", "random failure")
         existing = state.payouts.get(idempotency_key)
         if existing is not None:
             return JSONResponse(existing, status_code=200)
         for prefix, code in (("closed", "account_closed"), ("invalid", "account_invalid")):
             if body.account_ref.startswith(prefix):
-                return _problem(422, code, f"account {body.account_ref} cannot be paid")
+                return problem(422, code, f"account {body.account_ref} cannot be paid")
         payout = {"payout_id": f"po_{uuid.uuid4().hex[:16]}", "status": "paid",
                   "idempotency_key": idempotency_key, **body.model_dump()}
         state.payouts[idempotency_key] = payout

@@ -20,6 +20,8 @@ from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from lending_simulators.common import problem, simulator_app
+
 DEFAULT_PORT = 8102
 
 
@@ -41,20 +43,9 @@ class SmsState:
     requests: dict[str, int] = field(default_factory=dict)
 
 
-def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": f"https://docs.lending.local/problems/{code}", "code": code,
-                         "status": status, "detail": detail}, status_code=status,
-                        media_type="application/problem+json")
-
-
 def create_app() -> FastAPI:
     state = SmsState()
-    app = FastAPI(title="SMS gateway simulator")
-    app.state.sim = state
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    app = simulator_app("SMS gateway simulator", state)
 
     @app.post("/v1/messages", response_model=None)
     async def send_message(
@@ -62,12 +53,12 @@ def create_app() -> FastAPI:
     ) -> JSONResponse:
         state.requests[idempotency_key] = state.requests.get(idempotency_key, 0) + 1
         if state.scripted:
-            return _problem(state.scripted.pop(0), "gateway_unavailable", "scripted failure")
+            return problem(state.scripted.pop(0), "gateway_unavailable", "scripted failure")
         existing = state.messages.get(idempotency_key)
         if existing is not None:
             return JSONResponse(existing, status_code=200)
         if body.to.startswith("optout"):
-            return _problem(422, "recipient_opted_out", f"{body.to} opted out of messages")
+            return problem(422, "recipient_opted_out", f"{body.to} opted out of messages")
         message = {"message_id": f"sms_{uuid.uuid4().hex[:16]}", "status": "delivered",
                    "idempotency_key": idempotency_key, **body.model_dump()}
         state.messages[idempotency_key] = message

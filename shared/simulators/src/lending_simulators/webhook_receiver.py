@@ -22,6 +22,8 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, Field
 
+from lending_simulators.common import simulator_app
+
 SIGNATURE_HEADER = "Lending-Signature"
 
 
@@ -49,14 +51,10 @@ class FailIn(BaseModel):
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Partner webhook receiver (simulator)")
+    app = simulator_app("Partner webhook receiver (simulator)")
     secrets: dict[str, str] = {}
     received: list[dict[str, Any]] = []
     failures = {"remaining": 0}
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     @app.put("/control/secrets/{partner}", status_code=204)
     async def set_secret(partner: str, body: SecretIn) -> Response:
