@@ -1,6 +1,7 @@
 """The day close in slices: every slice is closed, a close interrupted half-way finishes
 without repeating an event, two closers at once record the day once, a day whose close has
-begun cannot become a holiday, and the migrated schema is the one the code describes."""
+begun cannot become a holiday, and the migrated schema is the one the code describes
+(migration 0006 included, up and down)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import asyncio
 from datetime import date
 
 import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from lending_platform.database import alembic_config
 from lending_platform.testing import schema_differences
 from lending_servicing.adapters import orm
 from lending_servicing.adapters.close_partitions import PARTITIONS, partition_of
@@ -18,7 +23,7 @@ from lending_servicing.service_layer.day_close import slice_groups
 from lending_servicing.service_layer.holidays import declare_holiday
 from lending_servicing.testing import contract_terms, disbursed, loan_booked
 
-from .servicing_support import Servicing
+from .servicing_support import MIGRATIONS, Servicing
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Did not recognize type .xid8.")]
@@ -121,3 +126,35 @@ async def test_the_migrated_schema_is_the_one_the_code_describes(servicing):
     assert await schema_differences(engine, orm.metadata) == []
     await servicing.sql("DROP INDEX installments_to_remind")  # the check can see a change
     assert await schema_differences(engine, orm.metadata) != []
+
+
+async def test_migration_0006_flags_the_loans_whose_cure_is_not_yet_published(database_url):
+    config = alembic_config(MIGRATIONS, database_url)
+    await asyncio.to_thread(command.upgrade, config, "0005")
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            for loan_id, since, bucket in (("cured", None, "dpd_1_30"),
+                                           ("delinquent", date(2025, 2, 15), "dpd_1_30"),
+                                           ("current", None, "current")):
+                await conn.execute(text(
+                    "INSERT INTO loans (loan_id, partner_id, applicant_id, status, currency, "
+                    "minor_digits, principal, start_date, maturity_date, frequency, grace_days, "
+                    "schedule_total, terms, booked_on, outstanding_principal, delinquent_since, "
+                    "bucket, close_partition) VALUES (:id, 'p', 'a', 'active', 'EUR', 2, 100, "
+                    ":start, :start, 'monthly', 0, 110, '{}', :start, 100, :since, :bucket, "
+                    ":part)"), {"id": loan_id, "start": START, "since": since,
+                                "bucket": bucket, "part": partition_of(loan_id)})
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            flags = {r.loan_id: r.cure_pending for r in await conn.execute(text(
+                "SELECT loan_id, cure_pending FROM loans"))}
+            options = await conn.scalar(text(
+                "SELECT reloptions FROM pg_class WHERE oid = 'loans'::regclass"))
+        assert flags == {"cured": True, "delinquent": False, "current": False}
+        assert options == ["fillfactor=70"]  # room for the close's heap-only updates
+        await asyncio.to_thread(command.downgrade, config, "0005")  # and back again
+        await asyncio.to_thread(command.upgrade, config, "head")
+        assert await schema_differences(engine, orm.metadata) == []
+    finally:
+        await engine.dispose()
