@@ -5,6 +5,7 @@ order, even when transactions commit late and at random."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from collections import defaultdict
@@ -189,3 +190,29 @@ async def test_an_append_as_the_first_statement_of_a_transaction_rolls_back_with
         kept = await conn.scalar(text("SELECT count(*) FROM events WHERE stream_id = :s"),
                                  {"s": loan})
     assert kept == 0
+
+
+async def test_events_appended_with_their_outbox_rows_carry_the_standard_headers(engine):
+    """The append writes its integration events with lending_messaging's own outbox
+    INSERT: rows in the given order, headers as ``wire_headers`` of each envelope."""
+    from lending_events import to_envelope
+    from lending_events.samples import sample_event
+    from lending_ledger.adapters.event_store import NewEvent, PostgresEventStore
+    from lending_messaging.outbox import wire_headers
+
+    loan = f"loan-{uuid.uuid4().hex[:8]}"
+    envelopes = [to_envelope(sample_event("PaymentReceived"), source="test") for _ in range(3)]
+    async with async_sessionmaker(engine)() as session, session.begin():
+        await PostgresEventStore().append(session, [NewEvent(loan, 1, "Probe", {})],
+                                          outbox=("lending.ledger.v1", envelopes))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text(
+            "SELECT topic, event_id, CAST(headers AS text) FROM outbox "
+            "WHERE event_id = ANY(:ids) ORDER BY position"),
+            {"ids": [e.id for e in envelopes]})).all()
+    assert [(r[0], r[1]) for r in rows] == [("lending.ledger.v1", e.id) for e in envelopes]
+    for row, envelope in zip(rows, envelopes, strict=True):
+        headers = json.loads(row[2])
+        assert headers["traceparent"]  # stamped from the message context
+        assert headers == wire_headers(envelope.model_copy(
+            update={"traceparent": headers["traceparent"]}))

@@ -21,8 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lending_events import Envelope
-from lending_messaging.context import stamp
-from lending_messaging.outbox import wire_headers
+from lending_messaging.outbox import outbox_insert, outbox_values
 from lending_platform.database import asyncpg_sql
 
 UNIQUE_STREAM_VERSION = "events_stream_version_key"
@@ -60,15 +59,14 @@ _INSERT_EVENTS = (
     "WITH ORDINALITY AS e(s, v, t, d, n) ORDER BY n RETURNING position"
 )
 _APPEND = text(_INSERT_EVENTS)
-# The same columns and order as lending_messaging.outbox writes (WITH ORDINALITY keeps the
-# caller's order, so outbox positions, hence publication order, follow it).
+# The events' integration events in the same statement, by lending_messaging.outbox's own
+# INSERT (``outbox_values`` order; WITH ORDINALITY keeps the caller's order, so outbox
+# positions, hence publication order, follow it).
+_OUTBOX_PARAMS = ("topic", "keys", "ids", "event_types", "payloads", "traceparents",
+                  "content_type")
 _APPEND_WITH_OUTBOX = text(
     f"WITH appended AS ({_INSERT_EVENTS}), published AS ("
-    "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers) "
-    "SELECT :topic, k, i, t, p, CAST(h AS jsonb) FROM unnest("
-    "CAST(:keys AS text[]), CAST(:ids AS text[]), CAST(:event_types AS text[]), "
-    "CAST(:payloads AS bytea[]), CAST(:headers AS text[])"
-    ") WITH ORDINALITY AS o(k, i, t, p, h, n) ORDER BY n) "
+    f"{outbox_insert(*(f':{name}' for name in _OUTBOX_PARAMS))}) "
     "SELECT position FROM appended"
 )
 _SNAPSHOT = text(
@@ -151,13 +149,8 @@ class PostgresEventStore:
         statement = _APPEND
         if outbox is not None and outbox[1]:
             statement = _APPEND_WITH_OUTBOX
-            stamped = [stamp(e) for e in outbox[1]]
-            params.update(
-                topic=outbox[0], keys=[e.subject for e in stamped],
-                ids=[e.id for e in stamped], event_types=[e.type for e in stamped],
-                payloads=[e.to_bytes() for e in stamped],
-                headers=[orjson.dumps(wire_headers(e)).decode() for e in stamped],
-            )
+            _, values = outbox_values(outbox[1], outbox[0])
+            params.update(zip(_OUTBOX_PARAMS, values, strict=True))
         driver = await _driver_connection(conn)
         if driver is None:
             try:
