@@ -14,6 +14,9 @@ from sqlalchemy import text
 from lending_events import Envelope
 from lending_messaging.context import stamp
 
+# The columns every writer of outbox rows fills (the rest have defaults).
+INSERT_INTO_OUTBOX = "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers)"
+
 
 def outbox_insert(topic: str, keys: str, ids: str, types: str, payloads: str,
                   traceparents: str, content_type: str, *, where: str = "") -> str:
@@ -26,8 +29,8 @@ def outbox_insert(topic: str, keys: str, ids: str, types: str, payloads: str,
     # therefore publication order) follow it. The headers (``wire_headers``) are built by
     # the server from the columns: no JSON is encoded in Python, nor decoded by the relay.
     return (
-        "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers) "
-        f"SELECT CAST({topic} AS text), k, i, t, p, jsonb_strip_nulls(jsonb_build_object("
+        f"{INSERT_INTO_OUTBOX} SELECT CAST({topic} AS text), k, i, t, p, "
+        "jsonb_strip_nulls(jsonb_build_object("
         f"'content-type', CAST({content_type} AS text), 'ce_id', i, 'ce_type', t, "
         "'traceparent', tp)) FROM unnest("
         f"CAST({keys} AS text[]), CAST({ids} AS text[]), CAST({types} AS text[]), "

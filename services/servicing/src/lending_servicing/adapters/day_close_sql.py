@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_events import topics
-from lending_messaging.outbox import CONTENT_TYPE
+from lending_messaging.outbox import CONTENT_TYPE, INSERT_INTO_OUTBOX
 
 
 def _amount(minor: str) -> str:
@@ -104,12 +104,12 @@ def header_params(traceparent: str) -> dict[str, str]:
         "traceparent": traceparent}) for event_type in _EVENT_TYPES}
 
 
-_INSERT = "INSERT INTO outbox (topic, key, event_id, event_type, payload, headers)"
 
 
 def _envelope(event_type: str, data: list[tuple[str, str]]) -> str:
     """The outbox insert of the rows of CTE ``events`` (which have event_id and loan_id)."""
-    return (f"{_INSERT} SELECT '{topics.SERVICING}', e.loan_id, e.event_id, '{event_type}', "
+    return (f"{INSERT_INTO_OUTBOX} SELECT '{topics.SERVICING}', e.loan_id, e.event_id, "
+            f"'{event_type}', "
             f"{_payload(event_type, data)}, {_headers(event_type)} "
             f"FROM events e ORDER BY e.loan_id")
 
@@ -229,7 +229,7 @@ WITH missed AS (
     FROM changed AS c WHERE c.bucket <> c.previous
   ORDER BY 1, 2, 3
 ), written AS (
-  {_INSERT}
+  {INSERT_INTO_OUTBOX}
   SELECT '{topics.SERVICING}', e.loan_id, e.event_id, t.type,
          CASE e.kind WHEN 0 THEN {_payload("PaymentMissed", _PAYMENT_MISSED)}
                      ELSE {_payload("DelinquencyChanged", _DELINQUENCY_CHANGED)} END,
