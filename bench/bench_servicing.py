@@ -88,7 +88,7 @@ SELECT 'bench-' || s.g, j, d.due, d.due, d.due + 1,
 
 # The close's partial indexes: dropped for the bulk load and built again after it, from
 # their definitions as the migrations left them.
-INDEXES = ("installments_open_overdue", "installments_to_remind")
+INDEXES = ("installments_open_overdue", "installments_open_due", "installments_to_remind")
 
 RAW_SCAN = """
 SELECT count(*), sum(LEAST(i.total, i.cumulative_due - l.paid_to_schedule))
@@ -105,10 +105,10 @@ SELECT count(*), sum(LEAST(i.total, i.cumulative_due - l.paid_to_schedule))
 """
 
 UNDO = [
-    "UPDATE installments SET state = 'open', missed_on = NULL WHERE missed_on = :today",
     "UPDATE installments SET reminded_on = NULL WHERE reminded_on = :today",
     "UPDATE loans SET bucket = 'current', bucket_dpd = 0, bucket_as_of = NULL, "
-    "delinquent_since = NULL, missed_cumulative_due = NULL WHERE bucket_as_of = :today",
+    "delinquent_since = NULL, missed_cumulative_due = NULL, missed_from = NULL, "
+    "missed_through = NULL WHERE bucket_as_of = :today",
     "UPDATE loans SET matured_on = NULL WHERE matured_on = :today",
     "DELETE FROM business_days WHERE business_date = :today",
     "DELETE FROM day_closes WHERE business_date = :today",

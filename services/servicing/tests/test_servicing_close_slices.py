@@ -1,7 +1,7 @@
 """The day close in slices: every slice is closed, a close interrupted half-way finishes
 without repeating an event, two closers at once record the day once, a day whose close has
 begun cannot become a holiday, and the migrated schema is the one the code describes
-(migration 0006 included, up and down)."""
+(migrations 0006 and 0007 included, up and down)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from lending_platform.database import alembic_config
 from lending_platform.testing import schema_differences
 from lending_servicing.adapters import orm
 from lending_servicing.adapters.close_partitions import PARTITIONS, partition_of
-from lending_servicing.adapters.day_close_sql import close_slices
+from lending_servicing.adapters.day_close_sql import close_slices, crossing_days
 from lending_servicing.domain.errors import CalendarError
 from lending_servicing.service_layer.day_close import slice_groups
 from lending_servicing.service_layer.holidays import declare_holiday
@@ -55,6 +55,17 @@ def test_a_small_book_closes_in_one_transaction_a_large_one_in_one_per_slice():
     assert sorted(p for g in groups for p in g) == list(range(PARTITIONS))
 
 
+def test_a_close_looks_for_bucket_crossings_on_the_days_since_the_previous_close():
+    bounds = [0, 1, 31, 61]
+    day = date(2025, 3, 18)
+    assert crossing_days(day, None, bounds) == []  # the first close reports every miss anew
+    assert crossing_days(day, date(2025, 3, 17), bounds) == [date(2025, 2, 15),
+                                                              date(2025, 1, 16)]
+    # a holiday and a weekend day before: every day the close skipped counts
+    assert crossing_days(day, date(2025, 3, 15), [0, 1, 31]) == [
+        date(2025, 2, 15), date(2025, 2, 14), date(2025, 2, 13)]
+
+
 def test_the_loans_spread_over_every_slice():
     assert {partition_of(loan_id) for loan_id in LOANS} == set(range(PARTITIONS))
 
@@ -84,8 +95,9 @@ async def test_a_close_interrupted_half_way_finishes_without_repeating_an_event(
     await servicing.close(MISSED_DAY - date.resolution)
     for part in range(PARTITIONS // 2):  # a crashed close: half its slices committed
         async with servicing.ctx.sessions() as session, session.begin():
-            await close_slices(session, MISSED_DAY, [part], run="crashed", source="/test",
-                              now=START, correlation_id="c", traceparent="t")
+            await close_slices(session, MISSED_DAY, [part], run="crashed",
+                               previous=MISSED_DAY - date.resolution, source="/test",
+                               now=START, correlation_id="c", traceparent="t")
     half = await servicing.data("PaymentMissed")
     assert 0 < len(half) < len(LOANS)
     assert await servicing.data("BusinessDayClosed") != []
@@ -145,7 +157,7 @@ async def test_migration_0006_flags_the_loans_whose_cure_is_not_yet_published(da
                     ":start, :start, 'monthly', 0, 110, '{}', :start, 100, :since, :bucket, "
                     ":part)"), {"id": loan_id, "start": START, "since": since,
                                 "bucket": bucket, "part": partition_of(loan_id)})
-        await asyncio.to_thread(command.upgrade, config, "head")
+        await asyncio.to_thread(command.upgrade, config, "0006")
         async with engine.connect() as conn:
             flags = {r.loan_id: r.cure_pending for r in await conn.execute(text(
                 "SELECT loan_id, cure_pending FROM loans"))}
@@ -154,6 +166,60 @@ async def test_migration_0006_flags_the_loans_whose_cure_is_not_yet_published(da
         assert flags == {"cured": True, "delinquent": False, "current": False}
         assert options == ["fillfactor=70"]  # room for the close's heap-only updates
         await asyncio.to_thread(command.downgrade, config, "0005")  # and back again
+        await asyncio.to_thread(command.upgrade, config, "head")
+        assert await schema_differences(engine, orm.metadata) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0007_keeps_what_was_reported_missed_as_a_range_on_the_loan(
+        database_url):
+    config = alembic_config(MIGRATIONS, database_url)
+    await asyncio.to_thread(command.upgrade, config, "0006")
+    engine = create_async_engine(database_url)
+    # (loan, its installments' states: 1 due 2025-02-15, 2 due 03-15, 3 due 04-15)
+    books = {"late": ("missed", "missed", "open"),
+             "reversed": ("open", "missed", "open"),  # 1 cured, then unpaid again
+             "current": ("settled", "settled", "open")}
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(
+                "INSERT INTO business_days (calendar_id, business_date, next_business_date) "
+                "VALUES ('main', '2025-03-20', '2025-03-21')"))
+            for loan_id, states in books.items():
+                part = partition_of(loan_id)
+                await conn.execute(text(
+                    "INSERT INTO loans (loan_id, partner_id, applicant_id, status, currency, "
+                    "minor_digits, principal, start_date, maturity_date, frequency, grace_days, "
+                    "schedule_total, terms, booked_on, outstanding_principal, "
+                    "paid_to_schedule, close_partition) VALUES (:id, 'p', 'a', 'active', "
+                    "'EUR', 2, 300, '2025-01-15', '2025-04-15', 'monthly', 0, 330, '{}', "
+                    "'2025-01-15', 300, :paid, :part)"),
+                    {"id": loan_id, "paid": 220 if loan_id == "current" else 0, "part": part})
+                for n, state in enumerate(states, start=1):
+                    due = date(2025, 1 + n, 15)
+                    await conn.execute(text(
+                        "INSERT INTO installments (loan_id, number, due_date, effective_due, "
+                        "overdue_from, principal, interest, fees, total, cumulative_due, "
+                        "tolerance, state, close_partition) VALUES (:id, :n, :due, :due, "
+                        ":over, 100, 10, 0, 110, :cum, 0, :state, :part)"),
+                        {"id": loan_id, "n": n, "due": due, "over": due + date.resolution,
+                         "cum": 110 * n, "state": state, "part": part})
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as conn:
+            loans = {r.loan_id: (r.missed_from, r.missed_through, r.close_review)
+                     for r in await conn.execute(text(
+                         "SELECT loan_id, missed_from, missed_through, close_review FROM loans"))}
+            states = set((await conn.execute(text("SELECT state FROM installments"))).scalars())
+        assert loans == {"late": (1, 2, False), "reversed": (2, 2, True),
+                         "current": (None, None, False)}
+        assert states == {"open", "settled"}
+        await asyncio.to_thread(command.downgrade, config, "0006")  # and back again
+        async with engine.connect() as conn:
+            back = {(r.loan_id, r.number): r.state for r in await conn.execute(text(
+                "SELECT loan_id, number, state FROM installments"))}
+        assert back == {(loan_id, n): state for loan_id, states in books.items()
+                        for n, state in enumerate(states, start=1)}
         await asyncio.to_thread(command.upgrade, config, "head")
         assert await schema_differences(engine, orm.metadata) == []
     finally:

@@ -10,7 +10,13 @@ from sqlalchemy import text
 
 from lending_events import Envelope, parse_event
 from lending_messaging.outbox import wire_headers
-from lending_servicing.testing import contract_terms, disbursed, loan_booked, payment_applied
+from lending_servicing.testing import (
+    contract_terms,
+    disbursed,
+    loan_booked,
+    payment_applied,
+    payment_reversed,
+)
 
 from .servicing_support import Servicing
 
@@ -132,6 +138,50 @@ async def test_buckets_move_at_their_boundaries(servicing):
         ("2025-02-16", "dpd_1_30", 1), ("2025-03-18", "dpd_31_60", 31)]
     # the installment due 2025-03-15 was missed too, once
     assert [m["installment_number"] for m in await servicing.data("PaymentMissed")] == [1, 2]
+
+
+async def test_a_payment_of_the_oldest_missed_installment_moves_the_bucket_down(servicing):
+    await book(servicing, "loan-1", count=12)  # 85.00 monthly from 2025-02-15
+    await servicing.close(date(2025, 3, 20))  # both installments missed, 33 days past due
+    assert (await servicing.data("DelinquencyChanged"))[-1]["bucket"] == "dpd_31_60"
+    await servicing.ledger(payment_applied("loan-1", "p1", "EUR", 8_500, date(2025, 3, 21),
+                                           82_500))
+    await servicing.close(date(2025, 3, 21))
+    last = (await servicing.data("DelinquencyChanged"))[-1]
+    assert (last["previous_bucket"], last["bucket"], last["days_past_due"]) == (
+        "dpd_31_60", "dpd_1_30", 6)  # now counted from the second, due 2025-03-15
+    assert [m["installment_number"] for m in await servicing.data("PaymentMissed")] == [1, 2]
+
+
+async def test_an_installment_cured_then_unpaid_again_by_a_reversal_is_missed_again(servicing):
+    await book(servicing, "loan-1")
+    await servicing.close(date(2025, 2, 20))
+    await servicing.ledger(payment_applied("loan-1", "p1", "EUR", 31_000, date(2025, 2, 21),
+                                           60_000))
+    await servicing.close(date(2025, 2, 21))
+    await servicing.ledger(payment_reversed("loan-1", "p1", "EUR", 31_000, date(2025, 2, 22),
+                                            90_000))
+    await servicing.close(date(2025, 2, 22))
+    missed = await servicing.data("PaymentMissed")
+    assert [(m["installment_number"], m["as_of"]) for m in missed] == [
+        (1, "2025-02-20"), (1, "2025-02-22")]
+    changes = await servicing.data("DelinquencyChanged")
+    assert [(c["bucket"], c["days_past_due"]) for c in changes] == [
+        ("dpd_1_30", 5), ("current", 0), ("dpd_1_30", 7)]
+    await servicing.close(date(2025, 2, 25))  # reported once, not again
+    assert len(await servicing.data("PaymentMissed")) == 2
+
+
+async def test_a_loan_disbursed_after_its_first_due_date_is_missed_at_the_next_close(
+        servicing):
+    terms = contract_terms(start=START)
+    await servicing.ledger(loan_booked("loan-late", terms))
+    await servicing.close(date(2025, 2, 20))  # booked, not active: nothing is due yet
+    assert await servicing.data("PaymentMissed") == []
+    await servicing.ledger(disbursed("loan-late", terms))
+    await servicing.close(date(2025, 2, 21))
+    [missed] = await servicing.data("PaymentMissed")
+    assert (missed["installment_number"], missed["days_past_due"]) == (1, 6)
 
 
 async def test_a_due_date_on_a_holiday_moves_to_the_next_business_day(servicing):

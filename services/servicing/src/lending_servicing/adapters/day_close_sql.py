@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -129,49 +129,68 @@ _DELINQUENCY_CHANGED = [
     ("overdue_amount", _s(_amount("e.overdue"))),
     ("outstanding_principal", _s(_amount("e.outstanding_principal")))]
 
-# Open installments of the slices past their overdue date, through their partial index.
-_OVERDUE = ("{i}.state = 'open' AND {i}.close_partition = ANY(CAST(:parts AS smallint[])) "
-            "AND {i}.overdue_from <= :day")
+# Open installments of the slices that fell overdue since the last closed day (``:since``;
+# date.min before the first close), through their partial index: an installment the close
+# met before is not read again, whether it was reported or not.
+_FELL_OVERDUE = ("{i}.state = 'open' AND {i}.close_partition = ANY(CAST(:parts AS smallint[])) "
+                 "AND {i}.overdue_from > :since AND {i}.overdue_from <= :day")
+# Loans the projection asked this close to look at in full (``close_review``).
+_REVIEW = ("SELECT c.loan_id FROM loans AS c "
+           "WHERE c.close_review AND c.close_partition = ANY(CAST(:parts AS smallint[]))")
+# An installment the close reports missed: unpaid above tolerance (payments settle oldest
+# first, so unpaid = min(total, cumulative - paid)) and not already reported (outside the
+# loan's missed_from..missed_through, see orm.loans).
+_TO_REPORT = ("LEAST(i.total, i.cumulative_due - l.paid_to_schedule) > i.tolerance "
+              "AND i.number NOT BETWEEN COALESCE(l.missed_from, 1) "
+              "AND COALESCE(l.missed_through, 0)")
+_MISSED_COLUMNS = """i.loan_id, i.number, i.due_date, i.effective_due, i.total, i.cumulative_due,
+         LEAST(i.total, i.cumulative_due - l.paid_to_schedule) AS unpaid,
+         l.currency, l.minor_digits, l.bucket, l.delinquent_since, l.close_review AS review,
+         l.outstanding_principal, l.paid_to_schedule, l.ctid AS loan_row"""
 
 # Each statement reaches a slice's loans by primary key, ``loan_id = ANY(ARRAY(...))`` of
 # the loans it found, not by a join the planner would answer with a scan of every loan:
 # with sixteen slice transactions that was 3 scans of the whole loans table each, over
 # half of a close of a million loans.
-# 1. Installments that became missed: open, past effective due + grace, unpaid above
-#    tolerance (payments settle oldest first, so unpaid = min(total, cumulative - paid)).
-# 2. Loans whose bucket as of the day differs from the one last published: delinquent
-#    loans crossing a boundary, newly delinquent ones (today's misses, per loan, folded
-#    into the one update of the loan row) and cured ones (back to current). The bucket
-#    by width_bucket over the bucket table's lower bounds (passed as arrays: no join per
-#    loan). Delinquent loans are found by their missed installments (as they stood before
-#    this statement: every CTE reads the statement's snapshot), cured ones by
-#    ``cure_pending``; no index of loans names a column this update writes, so it is a
-#    heap-only update (migration 0006).
+# 1. Installments that became missed, found (a) among those that fell overdue since the
+#    last closed day and (b) among every open overdue one of the loans to review. The close
+#    writes no installment: what it reported is the range missed_from..missed_through on
+#    the loan row (migration 0007), which it updates anyway.
+# 2. Loans whose bucket as of the day differs from the one last published: newly
+#    delinquent ones (today's misses, per loan, folded into the one update of the loan
+#    row), loans to review (a payment moved their oldest missed installment or cured them,
+#    a restructure) and delinquent loans whose days past due cross a bucket's lower bound
+#    today: their oldest missed installment (open) fell due on one of ``:crossing_days``,
+#    found through ``installments_open_due``. The bucket by width_bucket over the bucket
+#    table's lower bounds (passed as arrays: no join per loan). No index of loans names a
+#    column this update writes (close_review only when it was set), so it is a heap-only
+#    update (migration 0006).
 # The loan update finds its rows by the tuple ids read with them (``loan_row``, a TID scan,
 #    ~3% of the statement), not by a second primary-key lookup: nothing else writes a loan
 #    of these slices meanwhile (the close holds their locks exclusively, every projection
-#    write takes its slice's lock shared), and the installment update before it does not
-#    touch loans, so those ids are the rows' current versions.
-# One statement, not two: today's misses reach the loans through a CTE instead of a
-#    temporary table (its inserts, its ANALYZE and a second pass cost ~10% of the close),
-#    and the events of both steps go to the outbox in one insert, each loan's
-#    PaymentMissed (by installment) before its DelinquencyChanged.
+#    write takes its slice's lock shared), so those ids are the rows' current versions.
+# One statement: today's misses reach the loans through a CTE, and the events of both steps
+#    go to the outbox in one insert, each loan's PaymentMissed (by installment) before its
+#    DelinquencyChanged.
 MISSED_AND_BUCKETS = text(f"""
 WITH missed AS (
-  UPDATE installments AS i SET state = 'missed', missed_on = :day
-    FROM loans AS l
-   WHERE {_OVERDUE.format(i="i")}
-     AND l.loan_id = i.loan_id AND l.status = 'active'
+  SELECT {_MISSED_COLUMNS}
+    FROM installments AS i JOIN loans AS l ON l.loan_id = i.loan_id
+   WHERE {_FELL_OVERDUE.format(i="i")} AND l.status = 'active' AND NOT l.close_review
      AND l.loan_id = ANY(ARRAY(SELECT o.loan_id FROM installments AS o
-                                WHERE {_OVERDUE.format(i="o")}))
-     AND LEAST(i.total, i.cumulative_due - l.paid_to_schedule) > i.tolerance
-  RETURNING i.loan_id, i.number, i.due_date, i.effective_due, i.total, i.cumulative_due,
-            LEAST(i.total, i.cumulative_due - l.paid_to_schedule) AS unpaid,
-            l.currency, l.minor_digits, l.bucket, l.delinquent_since,
-            l.outstanding_principal, l.paid_to_schedule, l.ctid AS loan_row
+                                WHERE {_FELL_OVERDUE.format(i="o")}))
+     AND {_TO_REPORT}
+  UNION ALL
+  SELECT {_MISSED_COLUMNS}
+    FROM installments AS i JOIN loans AS l ON l.loan_id = i.loan_id
+   WHERE i.loan_id = ANY(ARRAY({_REVIEW})) AND l.loan_id = ANY(ARRAY({_REVIEW}))
+     AND l.close_review AND l.status = 'active'
+     AND i.state = 'open' AND i.overdue_from <= :day AND {_TO_REPORT}
 ), per_loan AS MATERIALIZED (
   SELECT loan_id, min(effective_due) AS since, max(cumulative_due) AS cumulative,
+         min(number) AS first, max(number) AS last,
          any_value(bucket) AS bucket, any_value(delinquent_since) AS delinquent_since,
+         any_value(review) AS review,
          any_value(currency) AS currency, any_value(minor_digits) AS minor_digits,
          any_value(outstanding_principal) AS outstanding_principal,
          any_value(paid_to_schedule) AS paid_to_schedule, any_value(loan_row) AS loan_row
@@ -181,20 +200,25 @@ WITH missed AS (
          l.outstanding_principal, l.paid_to_schedule,
          LEAST(l.delinquent_since, m.since) AS since,
          GREATEST(l.missed_cumulative_due, m.cumulative) AS cumulative,
-         m.loan_id IS NOT NULL AS newly_missed
+         LEAST(l.missed_from, m.first) AS first, GREATEST(l.missed_through, m.last) AS last,
+         m.loan_id IS NOT NULL AS newly_missed, l.close_review AS review
     FROM loans AS l LEFT JOIN per_loan AS m ON m.loan_id = l.loan_id
    WHERE l.loan_id = ANY(ARRAY(
-           SELECT w.loan_id FROM installments AS w
-            WHERE w.state = 'missed' AND w.close_partition = ANY(CAST(:parts AS smallint[]))
+           SELECT x.loan_id FROM installments AS x
+            WHERE x.state = 'open' AND x.close_partition = ANY(CAST(:parts AS smallint[]))
+              AND x.effective_due = ANY(CAST(:crossing_days AS date[]))
+           UNION {_REVIEW}
            UNION
-           SELECT c.loan_id FROM loans AS c
-            WHERE c.cure_pending AND c.close_partition = ANY(CAST(:parts AS smallint[]))))
-     AND l.status = 'active' AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current')
+           SELECT p.loan_id FROM per_loan AS p
+            WHERE p.delinquent_since IS NOT NULL OR p.bucket <> 'current'))
+     AND l.status = 'active'
+     AND (l.delinquent_since IS NOT NULL OR l.bucket <> 'current' OR l.close_review
+          OR m.loan_id IS NOT NULL)
   UNION ALL
   SELECT m.loan_id, m.loan_row, m.bucket, m.currency, m.minor_digits, m.outstanding_principal,
-         m.paid_to_schedule, m.since, m.cumulative, true
+         m.paid_to_schedule, m.since, m.cumulative, m.first, m.last, true, false
     FROM per_loan AS m
-   WHERE m.delinquent_since IS NULL AND m.bucket = 'current'
+   WHERE m.delinquent_since IS NULL AND m.bucket = 'current' AND NOT m.review
 ), rated AS (
   SELECT w.*, COALESCE(CAST(:day AS date) - w.since, 0) AS dpd,
          CASE WHEN w.since IS NULL THEN 0
@@ -207,14 +231,14 @@ WITH missed AS (
 ), changed AS (
   UPDATE loans AS l
      SET delinquent_since = m.since, missed_cumulative_due = m.cumulative,
-         bucket = m.bucket,
+         missed_from = m.first, missed_through = m.last, bucket = m.bucket,
          bucket_dpd = CASE WHEN m.bucket <> m.previous THEN m.dpd ELSE l.bucket_dpd END,
          bucket_as_of = CASE WHEN m.bucket <> m.previous THEN :day ELSE l.bucket_as_of END,
-         cure_pending = false
+         close_review = false
     FROM moved AS m
-   WHERE l.loan_id = m.loan_id AND (m.bucket <> m.previous OR m.newly_missed)
+   WHERE l.loan_id = m.loan_id AND (m.bucket <> m.previous OR m.newly_missed OR m.review)
      AND l.ctid = ANY(ARRAY(SELECT loan_row FROM moved
-                             WHERE bucket <> previous OR newly_missed))
+                             WHERE bucket <> previous OR newly_missed OR review))
   RETURNING m.*
 ), events AS (
   SELECT m.loan_id, 0 AS kind, m.number, m.currency, m.minor_digits, m.due_date,
@@ -326,14 +350,28 @@ async def installments_estimate(session: AsyncSession) -> int:
         or 0)
 
 
+def crossing_days(day: date, previous: date | None, lower_bounds: list[int]) -> list[date]:
+    """The dates on which a loan's oldest missed installment fell due if its days past due
+    cross a bucket's lower bound b between the previous closed day and ``day``: those in
+    (previous - b, day - b]. None for b <= 1: a loan reported missed by an earlier close
+    was already at least 1 day past due then (grace + 1), and a loan missed today is rated
+    anyway. None before the first close, which reports every miss anew."""
+    if previous is None:
+        return []
+    span = (day - previous).days
+    return [day - timedelta(days=b + k) for b in lower_bounds if b > 1 for k in range(span)]
+
+
 async def close_slices(session: AsyncSession, day: date, parts: list[int], *, run: str,
-                       source: str, now: datetime, correlation_id: str,
-                       traceparent: str) -> DayCloseCounts:
+                       previous: date | None, source: str, now: datetime,
+                       correlation_id: str, traceparent: str) -> DayCloseCounts:
     """Runs the three statements for ``day`` over slices ``parts`` in the caller's
-    transaction. ``run`` is unique per close run: with the row's identity it makes each
-    event id."""
+    transaction. ``previous``: the last closed day before ``day`` (None before the first
+    close); everything that fell overdue by then was met by its closes. ``run`` is unique
+    per close run: with the row's identity it makes each event id."""
     params: dict[str, object] = {
         "day": day, "day_text": day.isoformat(), "parts": parts,
+        "since": previous or date.min,
         **header_params(traceparent),
         "head": envelope_head(source=source, now=now.isoformat(),
                               correlation_id=correlation_id, traceparent=traceparent,
@@ -345,7 +383,9 @@ async def close_slices(session: AsyncSession, day: date, parts: list[int], *, ru
     # found by ``= ANY(ARRAY(...))`` and would nest loops over them (quadratic).
     await session.execute(text("SET LOCAL enable_nestloop = off"))
     bounds = (await session.execute(BUCKET_BOUNDS)).all()
-    params.update(codes=[b.code for b in bounds], lower_bounds=[b.min_dpd for b in bounds])
+    lower_bounds = [b.min_dpd for b in bounds]
+    params.update(codes=[b.code for b in bounds], lower_bounds=lower_bounds,
+                  crossing_days=crossing_days(day, previous, lower_bounds))
     missed, changed = (await session.execute(
         MISSED_AND_BUCKETS, {**params, "run_id": f"{run}:"})).one()
     counts = []

@@ -3,17 +3,19 @@
 Money is integer minor units (``bigint``) with the loan's currency and its minor digits,
 so the day close can format wire amounts in SQL. The partial indexes are what keeps the
 day close proportional to the work of the day, not to the size of the book:
-``installments_open_overdue`` holds only installments still open (neither settled, missed
-nor of a closed loan), ordered by the date they would count as missed;
-``installments_to_remind`` the same for reminders; the loans the close must rate again
-(delinquent, or not yet reported current again) are those with an installment in
-``installments_missed`` and those in ``loans_cure_pending``. Each leads with the loan's
-close slice (``close_partition``, see close_partitions.py), so a close transaction reads
-only its slice.
+``installments_open_overdue`` holds only installments still open (neither settled nor of a
+closed loan), ordered by the date they would count as missed, and the close reads only the
+dates since the last closed day; ``installments_open_due`` the same by effective due date,
+through which the close finds the loans whose bucket can change that day;
+``installments_to_remind`` the same for reminders; ``loans_close_review`` the loans the
+projection asks the next close to look at in full. Each leads with the loan's close slice
+(``close_partition``, see close_partitions.py), so a close transaction reads only its slice.
 
-No index of loans names a column the close writes (delinquency, bucket), so its update of
-a loan is heap-only (HOT): no new index entries, the new version on the same page, for
-which the table keeps a fillfactor of 70 (migration 0006).
+The close writes no installment: what it reported missed is a range of installment numbers
+on the loan (``missed_from``..``missed_through``, those in it still unpaid above tolerance;
+migration 0007). No index of loans names a column the close writes (delinquency, bucket,
+that range), so its update of a loan is heap-only (HOT): no new index entries, the new
+version on the same page, for which the table keeps a fillfactor of 70 (migration 0006).
 """
 
 from __future__ import annotations
@@ -98,16 +100,21 @@ loans = Table(
     # delinquency: kept current by the handlers and the day close
     Column("delinquent_since", Date),  # effective due date of the oldest missed installment
     Column("missed_cumulative_due", BigInteger),  # cumulative due of the latest missed one
+    # The installments reported missed: those numbered in this range whose unpaid part is
+    # above their tolerance (None: none). Written by the close, narrowed by payments.
+    Column("missed_from", Integer),
+    Column("missed_through", Integer),
     Column("bucket", Text, nullable=False, server_default=text("'current'")),
     Column("bucket_dpd", Integer, nullable=False, server_default=text("0")),
     Column("bucket_as_of", Date),
     Column("matured_on", Date),
     Column("close_partition", SmallInteger, nullable=False),  # close_partitions.partition_of
-    # Set by the projection when it clears delinquent_since while the published bucket is
-    # not current; cleared by the close that publishes the cure (see migration 0006).
-    Column("cure_pending", Boolean, nullable=False, server_default=text("false")),
-    Index("loans_cure_pending", "close_partition", "loan_id",
-          postgresql_where=text("cure_pending")),
+    # Set by the projection when it changes what the close derived (the oldest missed
+    # installment, an overdue one not yet reported, the schedule); cleared by the next
+    # close, which looks at the loan in full (migration 0007).
+    Column("close_review", Boolean, nullable=False, server_default=text("false")),
+    Index("loans_close_review", "close_partition", "loan_id",
+          postgresql_where=text("close_review")),
     Index("loans_to_mature", "close_partition", "maturity_date", postgresql_where=text(
         "status = 'active' AND matured_on IS NULL")),
 )
@@ -126,15 +133,14 @@ installments = Table(
     Column("total", BigInteger, nullable=False),
     Column("cumulative_due", BigInteger, nullable=False),
     Column("tolerance", BigInteger, nullable=False),
-    # open, settled (paid in full), missed (reported), void (loan closed or restructured)
+    # open, settled (paid in full), void (loan closed); missed is derived (loans.missed_from)
     Column("state", Text, nullable=False, server_default=text("'open'")),
-    Column("missed_on", Date),
     Column("reminded_on", Date),
     Column("close_partition", SmallInteger, nullable=False),  # close_partitions.partition_of
     Index("installments_open_overdue", "close_partition", "overdue_from",
           postgresql_where=text("state = 'open'")),
-    Index("installments_missed", "close_partition", "loan_id",
-          postgresql_where=text("state = 'missed'")),
+    Index("installments_open_due", "close_partition", "effective_due",
+          postgresql_where=text("state = 'open'")),
     Index("installments_to_remind", "close_partition", "remind_from",
           postgresql_where=text("state = 'open' AND reminded_on IS NULL "
                                 "AND remind_from IS NOT NULL")),

@@ -16,26 +16,43 @@ from lending_servicing.adapters.orm import activity, installments, loans, paymen
 from lending_servicing.domain.schedule import TrackedInstallment
 
 # Re-derives every installment's state of one loan from what is paid toward the schedule
-# (oldest first): settled when covered; a missed one stays missed while its unpaid part is
-# above tolerance, else it reopens (the next close may miss it again); void rows stay void.
+# (oldest first): settled when covered, else open; void rows stay void. Whether an open one
+# is missed is not stored here: the loan's missed_from..missed_through says what the close
+# reported.
 _RESTATE = text("""
-UPDATE installments AS i SET state = s.new_state
-  FROM (SELECT number,
-               CASE WHEN cumulative_due <= :paid THEN 'settled'
-                    WHEN state = 'missed' AND LEAST(total, cumulative_due - :paid) > tolerance
-                         THEN 'missed'
-                    ELSE 'open' END AS new_state
+UPDATE installments SET state = s.new_state
+  FROM (SELECT number, CASE WHEN cumulative_due <= :paid THEN 'settled' ELSE 'open' END
+                       AS new_state
           FROM installments WHERE loan_id = :loan_id AND state <> 'void') AS s
- WHERE i.loan_id = :loan_id AND i.number = s.number AND i.state <> s.new_state
+ WHERE installments.loan_id = :loan_id AND installments.number = s.number
+   AND installments.state <> s.new_state
 """)
 
-# A loan left without a missed installment while its published bucket is not current
-# awaits the close that reports it current: ``cure_pending`` is how that close finds it.
+# The reported installments still unpaid above tolerance stay missed: the range starts
+# again at the oldest of them (none left: no range, no delinquency). A payment only narrows
+# it; a reversal never widens it, so an installment cured and unpaid again is reported
+# again. ``close_review`` asks the next close to look at the loan in full when this changes
+# the oldest missed installment (the bucket may drop, or the loan cure), or when an overdue
+# installment above tolerance lies outside the range (a reversal, a late disbursement): no
+# later close would meet it otherwise, as each reads only the installments falling overdue
+# since the day before. ``:overdue_by`` is the open business date (NULL before the first
+# close, which reads every overdue installment).
 _REDERIVE_DELINQUENCY = text("""
-UPDATE loans AS l SET delinquent_since = m.since, missed_cumulative_due = m.cumulative,
-                      cure_pending = (m.since IS NULL AND l.bucket <> 'current')
-  FROM (SELECT min(effective_due) AS since, max(cumulative_due) AS cumulative
-          FROM installments WHERE loan_id = :loan_id AND state = 'missed') AS m
+UPDATE loans AS l
+   SET missed_from = m.lo, delinquent_since = m.since,
+       missed_through = CASE WHEN m.lo IS NULL THEN NULL ELSE l.missed_through END,
+       missed_cumulative_due = CASE WHEN m.lo IS NULL THEN NULL ELSE l.missed_cumulative_due END,
+       close_review = l.close_review OR m.since IS DISTINCT FROM l.delinquent_since
+         OR EXISTS (SELECT 1 FROM installments AS c
+                     WHERE c.loan_id = :loan_id AND c.state = 'open'
+                       AND c.overdue_from <= CAST(:overdue_by AS date)
+                       AND LEAST(c.total, c.cumulative_due - :paid) > c.tolerance
+                       AND c.number NOT BETWEEN COALESCE(m.lo, 1)
+                                   AND CASE WHEN m.lo IS NULL THEN 0 ELSE l.missed_through END)
+  FROM (SELECT min(i.number) AS lo, min(i.effective_due) AS since
+          FROM installments AS i JOIN loans AS o ON o.loan_id = i.loan_id
+         WHERE i.loan_id = :loan_id AND i.number BETWEEN o.missed_from AND o.missed_through
+           AND LEAST(i.total, i.cumulative_due - :paid) > i.tolerance) AS m
  WHERE l.loan_id = :loan_id
 """)
 
@@ -65,7 +82,7 @@ async def replace_schedule(session: AsyncSession, loan_id: str, values: dict[str
     await _insert_schedule(session, loan_id, schedule)
     await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(
         **values, paid_to_schedule=0, delinquent_since=None, missed_cumulative_due=None,
-        cure_pending=loans.c.bucket != "current", matured_on=None))
+        missed_from=None, missed_through=None, close_review=True, matured_on=None))
 
 
 async def get_loan_row(session: AsyncSession, loan_id: str, *,
@@ -80,16 +97,22 @@ async def update_loan(session: AsyncSession, loan_id: str, **values: Any) -> Non
     await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(**values))
 
 
-async def restate(session: AsyncSession, loan_id: str, paid_to_schedule: int) -> None:
-    params = {"loan_id": loan_id, "paid": paid_to_schedule}
+async def restate(session: AsyncSession, loan_id: str, paid_to_schedule: int,
+                  overdue_by: date | None) -> None:
+    """After what is paid toward the schedule changed (or the loan became active):
+    installments settled or open again, what stays missed, whether the next close must look
+    at the loan in full. ``overdue_by``: the open business date (None before any close)."""
+    params = {"loan_id": loan_id, "paid": paid_to_schedule, "overdue_by": overdue_by}
     await session.execute(_RESTATE, params)
     await session.execute(_REDERIVE_DELINQUENCY, params)
 
 
 async def void_open_installments(session: AsyncSession, loan_id: str) -> None:
+    """The loan is no longer serviced: no close looks at it again."""
     await session.execute(update(installments).where(
-        installments.c.loan_id == loan_id, installments.c.state.in_(("open", "missed"))
-    ).values(state="void"))
+        installments.c.loan_id == loan_id, installments.c.state == "open").values(state="void"))
+    await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(
+        close_review=False))
 
 
 async def get_payment(session: AsyncSession, payment_id: str, *,

@@ -12,8 +12,8 @@ BusinessDayClosed, which so follows every event of its day.
 Short transactions keep the outbox relays of every database on the server moving (their
 horizon is the oldest running transaction) and let payments proceed on other slices. A
 crash half-way loses nothing and repeats nothing: every statement changes exactly the rows
-it reports on (an installment leaves ``open`` as its PaymentMissed is written), so the next
-close of the day finds only the slices' remaining work. Two closers at once serialise per
+it reports on (a loan's range of reported installments grows as their PaymentMissed are
+written), so the next close of the day finds only the slices' remaining work. Two closers at once serialise per
 slice and the second finds the day already recorded.
 """
 
@@ -99,7 +99,8 @@ async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
         day, next_day = days[0], calendar.next_business_day(days[0])
         await calendars.record_close_begun(session, policy.calendar_id, day)
     started = time.perf_counter()
-    counts = await _close_slices(ctx, day, correlation_id, traceparent)
+    counts = await _close_slices(ctx, day, last[0] if last else None, correlation_id,
+                                 traceparent)
     async with ctx.sessions() as session, session.begin():
         await lock_calendar(session)
         last = await calendars.last_closed(session, policy.calendar_id)
@@ -116,8 +117,8 @@ async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
     return True
 
 
-async def _close_slices(ctx: ServicingContext, day: date, correlation_id: str,
-                        traceparent: str) -> DayCloseCounts:
+async def _close_slices(ctx: ServicingContext, day: date, previous: date | None,
+                        correlation_id: str, traceparent: str) -> DayCloseCounts:
     run, now = uuid.uuid4().hex, ctx.clock()
     async with ctx.sessions() as session:
         book = await installments_estimate(session)
@@ -130,7 +131,7 @@ async def _close_slices(ctx: ServicingContext, day: date, correlation_id: str,
             async with ctx.sessions() as session, session.begin():
                 await lock_slices_for_close(session, parts)
                 done.append(await close_slices(
-                    session, day, parts, run=run, source=SOURCE, now=now,
+                    session, day, parts, run=run, previous=previous, source=SOURCE, now=now,
                     correlation_id=correlation_id, traceparent=traceparent))
 
     await asyncio.gather(*(worker() for _ in range(ctx.policy.close_parallelism)))

@@ -8,6 +8,7 @@ from what is paid (``projection.restate``); only the day close publishes it.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ from lending_events.ledger import (
 from lending_events.money import minor_digits
 from lending_platform.dispatch import EventHandler
 from lending_servicing.adapters import projection
-from lending_servicing.adapters.calendar_repository import load_calendar
+from lending_servicing.adapters.calendar_repository import last_closed, load_calendar
 from lending_servicing.domain.schedule import (
     ArrearsRule,
     ScheduledInstallment,
@@ -114,6 +115,9 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
         if loan.status == "booked":
             await projection.update_loan(session, event.loan_id, status="active",
                                          disbursed_on=event.value_date)
+            # closes while it was booked passed its overdue installments by
+            await projection.restate(session, event.loan_id, loan.paid_to_schedule,
+                                     await _open_business_date(session, policy))
         await projection.add_activity(session, {
             "loan_id": event.loan_id, "event_id": env.id, "on_date": event.value_date,
             "kind": "disbursement", "reference": event.disbursement_id,
@@ -155,7 +159,8 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             "kind": "payment", "reference": event.payment_id,
             "amount": to_minor_units(event.amount, cur), **alloc,
             "principal_after": outstanding["principal"]})
-        await projection.restate(session, event.loan_id, paid)
+        await projection.restate(session, event.loan_id, paid,
+                                 await _open_business_date(session, policy))
 
     async def on_reversed(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, PaymentReversed)
@@ -188,7 +193,8 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             "kind": "reversal", "reference": event.reversal_id,
             "amount": to_minor_units(event.amount, cur), **reversed_,
             "principal_after": outstanding["principal"]})
-        await projection.restate(session, event.loan_id, paid)
+        await projection.restate(session, event.loan_id, paid,
+                                 await _open_business_date(session, policy))
 
     async def on_fee(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, FeeCharged)
@@ -267,6 +273,12 @@ async def _loan(session: AsyncSession, loan_id: str) -> Any:
     if loan is None:
         raise LoanUnknownError(f"no LoanBooked seen for loan {loan_id}")
     return loan
+
+
+async def _open_business_date(session: AsyncSession, policy: ServicingPolicy) -> date | None:
+    """The business date no close has finished yet (None before the first close)."""
+    last = await last_closed(session, policy.calendar_id)
+    return None if last is None else last[1]
 
 
 async def _end(session: AsyncSession, loan_id: str, status: str, on: object) -> None:

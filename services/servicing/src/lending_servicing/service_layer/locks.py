@@ -1,7 +1,7 @@
 """The locks between the day close, the calendar and the loan projection.
 
-The close rewrites installments and loans set-based, one slice of the book (see
-adapters/close_partitions.py) per transaction; a consumer applying a payment rewrites one
+The close rewrites loans (and installments it reminds of) set-based, one slice of the book
+(see adapters/close_partitions.py) per transaction; a consumer applying a payment rewrites one
 loan. Without a common order the two could deadlock on row locks, or the close could read a
 loan half-way through a payment. So: a close transaction holds its slice's advisory lock
 exclusively, every projection write holds its loan's slice lock shared. Projection writes
