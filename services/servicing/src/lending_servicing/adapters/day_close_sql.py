@@ -173,13 +173,15 @@ _MISSED_COLUMNS = """i.loan_id, i.number, i.due_date, i.effective_due, i.total, 
 #    go to the outbox in one insert, each loan's PaymentMissed (by installment) before its
 #    DelinquencyChanged.
 MISSED_AND_BUCKETS = text(f"""
-WITH missed AS (
+WITH fell AS MATERIALIZED (
+  SELECT o.loan_id, o.number, o.due_date, o.effective_due, o.total, o.cumulative_due,
+         o.tolerance
+    FROM installments AS o WHERE {_FELL_OVERDUE.format(i="o")}
+), missed AS (
   SELECT {_MISSED_COLUMNS}
-    FROM installments AS i JOIN loans AS l ON l.loan_id = i.loan_id
-   WHERE {_FELL_OVERDUE.format(i="i")} AND l.status = 'active' AND NOT l.close_review
-     AND l.loan_id = ANY(ARRAY(SELECT o.loan_id FROM installments AS o
-                                WHERE {_FELL_OVERDUE.format(i="o")}))
-     AND {_TO_REPORT}
+    FROM fell AS i JOIN loans AS l ON l.loan_id = i.loan_id
+   WHERE l.status = 'active' AND NOT l.close_review
+     AND l.loan_id = ANY(ARRAY(SELECT loan_id FROM fell)) AND {_TO_REPORT}
   UNION ALL
   SELECT {_MISSED_COLUMNS}
     FROM installments AS i JOIN loans AS l ON l.loan_id = i.loan_id

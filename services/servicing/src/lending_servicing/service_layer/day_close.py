@@ -13,8 +13,8 @@ Short transactions keep the outbox relays of every database on the server moving
 horizon is the oldest running transaction) and let payments proceed on other slices. A
 crash half-way loses nothing and repeats nothing: every statement changes exactly the rows
 it reports on (a loan's range of reported installments grows as their PaymentMissed are
-written), so the next close of the day finds only the slices' remaining work. Two closers at once serialise per
-slice and the second finds the day already recorded.
+written), so the next close of the day finds only the slices' remaining work. Two closers
+at once serialise per slice and the second finds the day already recorded.
 """
 
 from __future__ import annotations
