@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from lending_platform.database import upgrade_to_head_async
 from lending_platform.health import Check, health_router
+from lending_platform.heap import settled_heap
 from lending_platform.logs import configure_logging
 from lending_platform.observability import install_observability
 from lending_platform.ops import ops_router
@@ -40,7 +41,8 @@ def build_app(
         app.state.runtime = runtime
         await runtime.start()
         try:
-            yield
+            with settled_heap():  # startup is over: see heap.py
+                yield
         finally:
             await runtime.stop()
 
