@@ -12,7 +12,7 @@ from typing import Any
 from lending_messaging.inbox import InMemoryInbox
 from lending_messaging.lanes import Lanes
 from lending_messaging.memory_broker import InMemoryBroker
-from lending_messaging.ports import ConsumedRecord, Handler, Inbox
+from lending_messaging.ports import BatchHandler, ConsumedRecord, Handler, Inbox
 from lending_messaging.processing import (
     MessageProcessor,
     Prepare,
@@ -36,8 +36,9 @@ class InMemoryConsumer:
         broker: InMemoryBroker,
         group_id: str,
         topics: Sequence[str],
-        handler: Handler,
+        handler: Handler | None,
         *,
+        batch_handler: BatchHandler | None = None,
         inbox: Inbox | None = None,
         session_factory: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
         retry: RetryPolicy = FAST_RETRY,
@@ -49,7 +50,9 @@ class InMemoryConsumer:
         self._broker = broker
         self._topics = list(topics)
         self.inbox = inbox or InMemoryInbox(group_id, session_factory)
-        self._processor = MessageProcessor(self.inbox, handler, broker, retry, prepare=prepare)
+        self._processor = MessageProcessor(
+            self.inbox, handler, broker, retry, batch_handler, prepare=prepare
+        )
         self._lanes = Lanes(self._processor, concurrency, max_records)
         self._max_records = max_records
         self._positions: dict[tuple[str, int], int] = {}

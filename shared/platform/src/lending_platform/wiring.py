@@ -3,11 +3,11 @@ and consumer. A service adds its own ports to ``Runtime.ports``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from lending_events import TOPIC_BY_SERVICE
 from lending_messaging.kafka_publisher import KafkaEventPublisher
-from lending_messaging.ports import EventPublisher
+from lending_messaging.ports import BatchHandler, EventPublisher
 from lending_messaging.relay import OutboxRelay
 from lending_messaging.runner import ConsumerRunner
 from lending_platform.credentials import CREDENTIAL_HANDLERS, CredentialStore, RateLimiter
@@ -25,8 +25,11 @@ def standard_runtime(
     handlers: Mapping[str, EventHandler],
     publisher: EventPublisher | None = None,
     issues_credentials: bool = False,
+    batched: Callable[[EventDispatcher], BatchHandler] | None = None,
 ) -> Runtime:
-    """``reacts_to`` names producing services (their topics are subscribed).
+    """``reacts_to`` names producing services (their topics are subscribed). ``batched``:
+    the consumer hands each batch to the batch handler it makes from the dispatcher of
+    ``handlers`` (one handler call per event otherwise).
 
     Every service verifies API keys locally: unless it is the issuer (intake, which writes its
     projection in the issuing transaction), it subscribes to intake's topic for the credential
@@ -47,9 +50,11 @@ def standard_runtime(
         handlers = {**CREDENTIAL_HANDLERS, **handlers}
     topics = [TOPIC_BY_SERVICE[name] for name in reacts_to]
     if topics:
+        dispatcher = EventDispatcher(handlers)
         runtime.workers["consumer"] = ConsumerRunner(
             settings.kafka_bootstrap_servers, settings.consumer_group, topics, sessions,
-            EventDispatcher(handlers), dead_letters=publisher,
+            None if batched else dispatcher,
+            batch_handler=batched(dispatcher) if batched else None, dead_letters=publisher,
             max_records=settings.consumer_batch_size,
             concurrency=settings.consumer_concurrency,
             auto_offset_reset=settings.consumer_offset_reset,
