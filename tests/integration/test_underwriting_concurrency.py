@@ -87,8 +87,8 @@ async def test_one_borrowers_simultaneous_applications_cannot_stack(service_app,
         """Holds each decision after its exposure read until all three have read (or half
         a second passed): without a per-borrower lock, none would see another's offer."""
 
-        async def exposure(self, *args: Any) -> Any:
-            seen = await super().exposure(*args)
+        async def locked_exposures(self, *args: Any) -> Any:
+            seen = await super().locked_exposures(*args)
             read["n"] += 1
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(0.5):

@@ -18,6 +18,7 @@ from lending_underwriting.adapters.model_store import ModelRegistry
 from lending_underwriting.adapters.policy_file import load_policy_book
 from lending_underwriting.adapters.repository import SqlStore, sql_transactions
 from lending_underwriting.config import Settings
+from lending_underwriting.service_layer.batch import build_batch_handler
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.handlers import build_handlers
 from lending_underwriting.service_layer.ports import CreditBureau, StoreFor, Transactions
@@ -57,9 +58,9 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
         settings = Settings(**settings.model_dump())
     uw = build_underwriting(settings, bureau=bureau or http_bureau(settings),
                             store_for=SqlStore, transactions=_not_yet, clock=clock)
-    handlers = build_handlers(uw)
-    runtime = standard_runtime(settings, reacts_to=REACTS_TO, handlers=handlers,
-                               publisher=publisher)
+    runtime = standard_runtime(settings, reacts_to=REACTS_TO, handlers=build_handlers(uw),
+                               publisher=publisher,
+                               batched=lambda dispatcher: build_batch_handler(uw, dispatcher))
     uw.transactions = sql_transactions(runtime.sessions)  # the sessions exist only now
     consumer = runtime.workers.get("consumer")
     if isinstance(consumer, ConsumerRunner):

@@ -21,6 +21,7 @@ from lending_underwriting.adapters.memory import FakeBureau, InMemoryStore, memo
 from lending_underwriting.bootstrap import build_underwriting
 from lending_underwriting.config import Settings
 from lending_underwriting.domain.model import Application, BureauReport
+from lending_underwriting.service_layer.batch import build_batch_handler
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.handlers import build_handlers
 from lending_underwriting.service_layer.prefetch import prefetcher
@@ -82,7 +83,8 @@ def wire(bureau: FakeBureau | None = None) -> Wired:
     consumer = InMemoryConsumer(
         broker, "underwriting", ["lending.intake.v1", "lending.ledger.v1",
                                  "lending.servicing.v1"],
-        EventDispatcher(build_handlers(uw)), session_factory=store.transaction,
+        None, batch_handler=build_batch_handler(uw, EventDispatcher(build_handlers(uw))),
+        session_factory=store.transaction,
         prepare=prefetcher(uw))
     return Wired(uw, store, bureau, broker, consumer)
 

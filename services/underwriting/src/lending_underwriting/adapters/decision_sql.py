@@ -3,15 +3,16 @@
 A decision is the hot path of the service: these skip SQLAlchemy's statement building
 (compiling, cache keys, ORM execution) and go through the connection's prepared-statement
 cache, still inside SQLAlchemy's transaction and error handling (``exec_driver_sql``).
-A decision with its offer position or its referral and its events' outbox rows is ONE
-statement: the inserts that follow the decision's read its ``RETURNING`` row, so they
-happen only when the decision was new (``ON CONFLICT DO NOTHING`` refuses a second one for
-the application).
+A batch of decisions with their offers' positions, their referrals and their events' outbox
+rows is ONE statement, whatever its size (one array per column): the inserts that follow
+the decisions' read their ``RETURNING`` rows, so each decision's rows are written only when
+that decision was new (``ON CONFLICT DO NOTHING`` refuses a second one for an application).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from lending_messaging.outbox import outbox_insert
@@ -23,62 +24,78 @@ _POSITION_COLUMNS = (
     "days_past_due, offer_expires_at"
 )
 EXPOSURE = f"SELECT {_POSITION_COLUMNS} FROM borrower_loans WHERE borrower_token = $1"
-# The borrower's advisory lock (until commit), then their loans read after it: migration 0005
-LOCKED_EXPOSURE = f"SELECT {_POSITION_COLUMNS} FROM underwriting_locked_borrower_loans($1, $2)"
-
-_DECIDED = (
-    "WITH decided AS ("
-    "INSERT INTO decisions (application_id, decision_id, borrower_token, product_code, "
-    "outcome, final_outcome, model_version, policy_version, inputs, policy, result, "
-    "decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11::jsonb, "
-    "$12::timestamptz) ON CONFLICT (application_id) DO NOTHING RETURNING application_id)"
-)
-_OFFERED = (
-    ", offered AS ("
-    "INSERT INTO borrower_loans (loan_id, borrower_token, currency, status, principal, "
-    "outstanding_principal, days_past_due, offer_expires_at) "
-    "SELECT $13::text, $14::text, $15::text, $16::text, $17::numeric, $18::numeric, "
-    "$19::integer, $20::timestamptz FROM decided "
-    "ON CONFLICT (loan_id) DO UPDATE SET borrower_token = EXCLUDED.borrower_token, "
-    "currency = EXCLUDED.currency, status = EXCLUDED.status, principal = EXCLUDED.principal, "
-    "outstanding_principal = EXCLUDED.outstanding_principal, "
-    "days_past_due = EXCLUDED.days_past_due, offer_expires_at = EXCLUDED.offer_expires_at, "
-    "updated_at = now())"
-)
-_REFERRED = (
-    ", referred AS ("
-    "INSERT INTO referrals (referral_id, application_id, queue, status, reason_codes, "
-    "summary, created_at, decide_by, reviewer_id, note, decided_at) "
-    "SELECT $13::text, $14::text, $15::text, $16::text, $17::jsonb, $18::jsonb, "
-    "$19::timestamptz, $20::timestamptz, $21::text, $22::text, $23::timestamptz FROM decided)"
-)
+# The borrowers' advisory locks (until commit), then their loans read after them: migration 0006
+LOCKED_EXPOSURES = (
+    f"SELECT {_POSITION_COLUMNS} FROM underwriting_locked_borrowers_loans($1, $2::text[])")
 
 
-def _with_events(head: str, first: int) -> str:
-    """``head``, then the events' outbox rows (``outbox_values``, from ``$first`` on) if the
-    decision was new, then whether it was."""
-    placeholders = (f"${n}" for n in range(first, first + 7))
-    emitted = outbox_insert(*placeholders, where="WHERE EXISTS (SELECT 1 FROM decided)")
-    return f"{head}, emitted AS ({emitted}) SELECT count(*) FROM decided"
+def _unnest(first: int, *columns: tuple[str, str]) -> str:
+    """``unnest($first::type[], …) AS name(column, …)``: one array parameter per column."""
+    arrays = ", ".join(f"${first + n}::{kind}[]" for n, (_, kind) in enumerate(columns))
+    return f"unnest({arrays}) AS v({', '.join(name for name, _ in columns)})"
 
 
-DECISION_ONLY = _with_events(_DECIDED, 13)
-DECISION_WITH_OFFER = _with_events(_DECIDED + _OFFERED, 21)
-DECISION_WITH_REFERRAL = _with_events(_DECIDED + _REFERRED, 24)
+_DECISION = (("application_id", "text"), ("decision_id", "text"), ("borrower_token", "text"),
+             ("product_code", "text"), ("outcome", "text"), ("final_outcome", "text"),
+             ("model_version", "text"), ("policy_version", "text"), ("inputs", "jsonb"),
+             ("policy", "jsonb"), ("result", "jsonb"), ("decided_at", "timestamptz"))
+_POSITION = (("loan_id", "text"), ("borrower_token", "text"), ("currency", "text"),
+             ("status", "text"), ("principal", "numeric"), ("outstanding_principal", "numeric"),
+             ("days_past_due", "integer"), ("offer_expires_at", "timestamptz"))
+_REFERRAL = (("referral_id", "text"), ("application_id", "text"), ("queue", "text"),
+             ("status", "text"), ("reason_codes", "jsonb"), ("summary", "jsonb"),
+             ("created_at", "timestamptz"), ("decide_by", "timestamptz"),
+             ("reviewer_id", "text"), ("note", "text"), ("decided_at", "timestamptz"))
+_NEW = "IN (SELECT application_id FROM decided)"
 
 
-def decision_params(d: StoredDecision, policy_json: str) -> tuple[Any, ...]:
+def _names(columns: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(name for name, _ in columns)
+
+
+def _record_decisions() -> str:
+    positions, referrals = 1 + len(_DECISION), 1 + len(_DECISION) + len(_POSITION)
+    events = referrals + len(_REFERRAL)
+    updated = ", ".join(f"{name} = EXCLUDED.{name}" for name, _ in _POSITION[1:])
+    emitted = outbox_insert(*(f"${n}" for n in range(events, events + 7)),
+                            where=f"WHERE k {_NEW}")
+    return (
+        f"WITH decided AS (INSERT INTO decisions ({_names(_DECISION)}) "
+        f"SELECT * FROM {_unnest(1, *_DECISION)} "
+        "ON CONFLICT (application_id) DO NOTHING RETURNING application_id), "
+        f"offered AS (INSERT INTO borrower_loans ({_names(_POSITION)}) "
+        f"SELECT * FROM {_unnest(positions, *_POSITION)} WHERE loan_id {_NEW} "
+        f"ON CONFLICT (loan_id) DO UPDATE SET {updated}, updated_at = now()), "
+        f"referred AS (INSERT INTO referrals ({_names(_REFERRAL)}) "
+        f"SELECT * FROM {_unnest(referrals, *_REFERRAL)} WHERE application_id {_NEW}), "
+        f"emitted AS ({emitted}) "
+        "SELECT application_id FROM decided"
+    )
+
+
+RECORD_DECISIONS = _record_decisions()
+
+
+def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows to one list per column (``width`` columns, also when there are no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+def decision_row(d: StoredDecision, policy_json: str) -> tuple[Any, ...]:
     return (d.application_id, d.decision_id, d.borrower_token, d.product_code, d.outcome,
             d.final_outcome, d.model_version, d.policy_version, json.dumps(d.inputs),
             policy_json, json.dumps(d.result), d.decided_at)
 
 
-def position_params(p: LoanPosition) -> tuple[Any, ...]:
+def position_row(p: LoanPosition) -> tuple[Any, ...]:
     return (p.loan_id, p.borrower_token, p.currency, p.status, p.principal,
             p.outstanding_principal, p.days_past_due, p.offer_expires_at)
 
 
-def referral_params(r: Referral) -> tuple[Any, ...]:
+def referral_row(r: Referral) -> tuple[Any, ...]:
     return (r.referral_id, r.application_id, r.queue, r.status,
             json.dumps(list(r.reason_codes)), json.dumps(r.summary), r.created_at,
             r.decide_by, r.reviewer_id, r.note, r.decided_at)
+
+
+WIDTHS = (len(_DECISION), len(_POSITION), len(_REFERRAL))

@@ -23,6 +23,7 @@ from lending_underwriting.domain.model import Application, BorrowerExposure, Bur
 from lending_underwriting.domain.referral import Referral
 from lending_underwriting.service_layer.ports import (
     BureauUnavailableError,
+    DecisionWrite,
     LoanPosition,
     StoredDecision,
 )
@@ -73,19 +74,19 @@ class InMemoryStore:
     async def decision(self, application_id: str) -> StoredDecision | None:
         return self.state.decisions.get(application_id)
 
-    async def record_decision(self, decision: StoredDecision,
-                              events: Sequence[IntegrationEvent], *,
-                              position: LoanPosition | None = None,
-                              referral: Referral | None = None) -> bool:
-        if decision.application_id in self.state.decisions:
-            return False
-        self.state.decisions[decision.application_id] = copy.deepcopy(decision)
-        if position is not None:
-            await self.save_position(position)
-        if referral is not None:
-            await self.save_referral(referral)
-        await self.emit(*events)
-        return True
+    async def record_decisions(self, writes: Sequence[DecisionWrite]) -> set[str]:
+        decided = set()
+        for w in writes:
+            if w.decision.application_id in self.state.decisions:
+                continue
+            decided.add(w.decision.application_id)
+            self.state.decisions[w.decision.application_id] = copy.deepcopy(w.decision)
+            if w.position is not None:
+                await self.save_position(w.position)
+            if w.referral is not None:
+                await self.save_referral(w.referral)
+            await self.emit(*w.events)
+        return decided
 
     async def record_review(self, application_id: str, final_outcome: str,
                             review: dict[str, Any]) -> None:
@@ -104,10 +105,10 @@ class InMemoryStore:
         mine = [p for p in self.state.positions.values() if p.borrower_token == borrower_token]
         return summarise(mine, currency, now)
 
-    async def locked_exposure(self, borrower_token: str, currency: str,
-                              now: datetime) -> BorrowerExposure:
+    async def locked_exposures(self, wanted: Sequence[tuple[str, str]],
+                               now: datetime) -> list[BorrowerExposure]:
         # the in-memory consumer runs one transaction at a time: nothing to lock
-        return await self.exposure(borrower_token, currency, now)
+        return [await self.exposure(token, currency, now) for token, currency in wanted]
 
     async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
         self.state.parked_events.setdefault(loan_id, []).append(envelope)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,8 +13,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lending_events import IntegrationEvent, to_envelope, topic_for
+from lending_events import Envelope, IntegrationEvent, to_envelope, topic_for
 from lending_events.topics import UNDERWRITING
+from lending_messaging.context import stamp, use_context
 from lending_messaging.outbox import add_many_to_outbox, outbox_values
 from lending_platform.unit_of_work import UnitOfWork, emit_in
 from lending_underwriting.adapters import decision_sql as sql
@@ -28,7 +29,7 @@ from lending_underwriting.adapters.orm import (
 from lending_underwriting.domain.exposure import summarise
 from lending_underwriting.domain.model import Application, BorrowerExposure
 from lending_underwriting.domain.referral import Referral
-from lending_underwriting.service_layer.ports import LoanPosition, StoredDecision
+from lending_underwriting.service_layer.ports import DecisionWrite, LoanPosition, StoredDecision
 
 SOURCE = "underwriting"
 # The two-key form of advisory locks has its own key space (the relay's lock is one bigint).
@@ -68,33 +69,33 @@ class SqlStore:
 
     async def exposure(self, borrower_token: str, currency: str,
                        now: datetime) -> BorrowerExposure:
-        return await self._exposure(sql.EXPOSURE, (borrower_token,), currency, now)
-
-    async def locked_exposure(self, borrower_token: str, currency: str,
-                              now: datetime) -> BorrowerExposure:
-        return await self._exposure(sql.LOCKED_EXPOSURE, (BORROWER_LOCK_CLASS, borrower_token),
-                                    currency, now)
-
-    async def _exposure(self, statement: str, params: tuple[Any, ...], currency: str,
-                        now: datetime) -> BorrowerExposure:
-        conn = await self.session.connection()
-        rows = (await conn.exec_driver_sql(statement, params)).mappings().all()
+        rows = await self._driver_rows(sql.EXPOSURE, borrower_token)
         return summarise([_position(r) for r in rows], currency, now)
 
-    async def record_decision(self, decision: StoredDecision, events: Sequence[IntegrationEvent],
-                              *, position: LoanPosition | None = None,
-                              referral: Referral | None = None) -> bool:
-        params = sql.decision_params(decision, _policy_json(decision.policy))
-        if position is not None:
-            statement, params = sql.DECISION_WITH_OFFER, params + sql.position_params(position)
-        elif referral is not None:
-            statement, params = sql.DECISION_WITH_REFERRAL, params + sql.referral_params(referral)
-        else:
-            statement = sql.DECISION_ONLY
-        _, outbox = outbox_values([to_envelope(e, source=SOURCE) for e in events],
-                                  _one_topic(events))
+    async def locked_exposures(self, wanted: Sequence[tuple[str, str]],
+                               now: datetime) -> list[BorrowerExposure]:
+        rows = await self._driver_rows(sql.LOCKED_EXPOSURES, BORROWER_LOCK_CLASS,
+                                       list({token for token, _ in wanted}))
+        theirs: dict[str, list[LoanPosition]] = {}
+        for row in rows:
+            theirs.setdefault(row["borrower_token"], []).append(_position(row))
+        return [summarise(theirs.get(token, ()), currency, now) for token, currency in wanted]
+
+    async def _driver_rows(self, statement: str, *params: Any) -> Sequence[Any]:
         conn = await self.session.connection()
-        return bool((await conn.exec_driver_sql(statement, params + outbox)).scalar_one())
+        return (await conn.exec_driver_sql(statement, params)).mappings().all()
+
+    async def record_decisions(self, writes: Sequence[DecisionWrite]) -> set[str]:
+        if not writes:
+            return set()
+        decided = [sql.decision_row(w.decision, _policy_json(w.decision.policy))
+                   for w in writes]
+        positions = [sql.position_row(w.position) for w in writes if w.position is not None]
+        referred = [sql.referral_row(w.referral) for w in writes if w.referral is not None]
+        params = [*sql.columns(decided, sql.WIDTHS[0]), *sql.columns(positions, sql.WIDTHS[1]),
+                  *sql.columns(referred, sql.WIDTHS[2]), *_outbox(writes)]
+        conn = await self.session.connection()
+        return set((await conn.exec_driver_sql(sql.RECORD_DECISIONS, tuple(params))).scalars())
 
     async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
         await self.session.execute(
@@ -147,6 +148,15 @@ class SqlStore:
             return
         await add_many_to_outbox(self.session, [to_envelope(e, source=SOURCE) for e in events],
                                  _one_topic(events))
+
+
+def _outbox(writes: Sequence[DecisionWrite]) -> tuple[Any, ...]:
+    """``outbox_values`` of every write's events, each stamped from its own context."""
+    stamped: list[Envelope] = []
+    for w in writes:
+        with use_context(w.context) if w.context is not None else nullcontext():
+            stamped += (stamp(to_envelope(e, source=SOURCE)) for e in w.events)
+    return outbox_values(stamped, _one_topic([e for w in writes for e in w.events]))[1]
 
 
 def _one_topic(events: Sequence[IntegrationEvent]) -> str:

@@ -10,8 +10,10 @@ two decisions.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +25,7 @@ from lending_events.underwriting import (
     LoanApproved,
     ScoreComputed,
 )
+from lending_messaging.context import MessageContext
 from lending_underwriting.domain.decision import (
     APPROVED,
     DECLINED,
@@ -36,6 +39,7 @@ from lending_underwriting.domain.referral import Referral
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.ports import (
     BureauUnavailableError,
+    DecisionWrite,
     LoanPosition,
     StoredDecision,
     UnderwritingStore,
@@ -75,11 +79,6 @@ def lacks_required_documents(uw: Underwriting, product_code: str,
     return bool(required & set(missing))
 
 
-async def fetch_report(uw: Underwriting, app: Application) -> tuple[BureauReport | None,
-                                                                     str | None]:
-    return await bureau_answer(uw, app.application_id, app.borrower_token, app.currency)
-
-
 async def bureau_answer(uw: Underwriting, application_id: str, borrower_token: str,
                         currency: str) -> tuple[BureauReport | None, str | None]:
     try:
@@ -89,17 +88,58 @@ async def bureau_answer(uw: Underwriting, application_id: str, borrower_token: s
         return None, str(exc) or type(exc).__name__
 
 
+async def answer_for(uw: Underwriting, app: Application) -> tuple[BureauReport | None,
+                                                                  str | None]:
+    """The bureau's answer fetched before the transaction (``prefetch.py``), or asked now."""
+    return uw.prefetched.take(app.application_id) or await bureau_answer(
+        uw, app.application_id, app.borrower_token, app.currency)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An application to decide now, as of its business date; ``context``: its event's
+    message context (None: the current one)."""
+
+    app: Application
+    as_of: date
+    context: MessageContext | None = None
+
+
 async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Application,
                              as_of: date) -> Decision | None:
+    decided = await decide_applications(uw, store, [Pending(app, as_of)])
+    return decided[0] if decided else None
+
+
+async def decide_applications(uw: Underwriting, store: UnderwritingStore,
+                              pending: Sequence[Pending]) -> list[Decision]:
+    """Decides applications of distinct borrowers together: one exposure read and one write
+    for all of them. Returns the decisions made now, in order."""
     # No "already decided?" read first: redeliveries stop at the inbox, and the rare
-    # re-emitted application is refused by record_decision below (one round trip saved).
-    bureau, error = uw.prefetched.take(app.application_id) or await fetch_report(uw, app)
+    # re-emitted application is refused by record_decisions below (one round trip saved).
+    answers = await asyncio.gather(*(answer_for(uw, p.app) for p in pending))
     # Two applications of one borrower decided at once (consumer lanes, replicas) would
     # each miss the other's offer: stacking. One at a time per borrower, until commit.
     now = uw.clock()
-    exposure = await store.locked_exposure(app.borrower_token, app.currency, now)
-    inputs = DecisionInputs(app, bureau, exposure, as_of, now, error)
-    decision = decide(inputs, uw.book, uw.models.current)
+    exposures = await store.locked_exposures(
+        [(p.app.borrower_token, p.app.currency) for p in pending], now)
+    writes, decisions = [], []
+    for p, (bureau, error), exposure in zip(pending, answers, exposures, strict=True):
+        inputs = DecisionInputs(p.app, bureau, exposure, p.as_of, now, error)
+        decision = decide(inputs, uw.book, uw.models.current)
+        writes.append(decision_write(uw, p, inputs, decision, now))
+        decisions.append(decision)
+        uw.prefetched.decided(p.app.application_id)
+    made = await store.record_decisions(writes)
+    for p in pending:
+        if p.app.application_id not in made:
+            log.info("application %s already decided; nothing to do", p.app.application_id)
+    return [d for p, d in zip(pending, decisions, strict=True) if p.app.application_id in made]
+
+
+def decision_write(uw: Underwriting, p: Pending, inputs: DecisionInputs, decision: Decision,
+                   now: datetime) -> DecisionWrite:
+    app = p.app
     stored = StoredDecision(
         application_id=app.application_id, decision_id=decision.ids["decision_id"],
         borrower_token=app.borrower_token, product_code=app.product_code,
@@ -107,12 +147,8 @@ async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Ap
         model_version=decision.score.model_version, policy_version=decision.policy_version,
         inputs=inputs.to_dict(), policy=uw.book.snapshot(app.product_code),
         result=decision.to_dict(), decided_at=now)
-    uw.prefetched.decided(app.application_id)
     events, position, referral = outcome(uw, app, decision)
-    if not await store.record_decision(stored, events, position=position, referral=referral):
-        log.info("application %s already decided; nothing to do", app.application_id)
-        return None
-    return decision
+    return DecisionWrite(stored, events, position, referral, p.context)
 
 
 def outcome(uw: Underwriting, app: Application, decision: Decision

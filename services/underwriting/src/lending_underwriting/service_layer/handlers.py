@@ -1,6 +1,8 @@
 """Reactions to other services' events, by event type: `handler(session, event, envelope)`.
 
-Each runs in the consumer's transaction with the inbox claim (exactly-once effect).
+Each runs in the consumer's transaction with the inbox claim (exactly-once effect); the
+consumer's batch handler (``batch.py``) decides a batch's applications together and hands
+every other event to these.
 """
 
 from __future__ import annotations
@@ -22,20 +24,22 @@ from lending_underwriting.service_layer.decisions import (
 from lending_underwriting.service_layer.exposure import EXPOSURE_EVENTS, exposure_handler
 
 
-def build_handlers(uw: Underwriting) -> dict[str, EventHandler]:
-    def as_of(envelope: Envelope) -> date:
-        business = getattr(envelope, "businessdate", None)
-        return business if isinstance(business, date) else uw.clock().date()
+def as_of(uw: Underwriting, envelope: Envelope) -> date:
+    """The business date the event happened on (the clock's date when it names none)."""
+    business = getattr(envelope, "businessdate", None)
+    return business if isinstance(business, date) else uw.clock().date()
 
+
+def build_handlers(uw: Underwriting) -> dict[str, EventHandler]:
     async def on_submitted(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
         assert isinstance(event, ApplicationSubmitted)
         store = uw.store_for(session)
         app = application_from(event)
         if waits_for_documents(uw, app):
             if await store.decision(app.application_id) is None:
-                await store.park(app, as_of(envelope))
+                await store.park(app, as_of(uw, envelope))
             return
-        await decide_application(uw, store, app, as_of(envelope))
+        await decide_application(uw, store, app, as_of(uw, envelope))
 
     async def on_documents(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
         assert isinstance(event, DocumentsReceived)
@@ -48,7 +52,7 @@ def build_handlers(uw: Underwriting) -> dict[str, EventHandler]:
         if waits_for_documents(uw, app):
             await store.park(app, parked[1])
             return
-        await decide_application(uw, store, app, as_of(envelope))
+        await decide_application(uw, store, app, as_of(uw, envelope))
 
     loan_event = exposure_handler(uw)
 

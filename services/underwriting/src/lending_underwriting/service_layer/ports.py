@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from lending_events import IntegrationEvent
+from lending_messaging.context import MessageContext
 from lending_underwriting.domain.model import Application, BorrowerExposure, BureauReport
 from lending_underwriting.domain.referral import Referral
 
@@ -54,17 +55,28 @@ class LoanPosition:
     offer_expires_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class DecisionWrite:
+    """A new decision and what is written with it: its events (in order) and its offer's
+    position or its referral. ``context``: the message context the events are stamped from
+    (the event that caused them); None for the current one."""
+
+    decision: StoredDecision
+    events: Sequence[IntegrationEvent]
+    position: LoanPosition | None = None
+    referral: Referral | None = None
+    context: MessageContext | None = None
+
+
 class UnderwritingStore(Protocol):
     """Everything one transaction reads and writes; ``emit`` queues an event in it."""
 
     async def decision(self, application_id: str) -> StoredDecision | None: ...
 
-    async def record_decision(self, decision: StoredDecision,
-                              events: Sequence[IntegrationEvent], *,
-                              position: LoanPosition | None = None,
-                              referral: Referral | None = None) -> bool:
-        """A new decision with its events (in order), its offer's position or its referral,
-        in one write; False (and nothing written) when the application already has one."""
+    async def record_decisions(self, writes: Sequence[DecisionWrite]) -> set[str]:
+        """New decisions, each with what is written with it, in one write (the events in the
+        order given); returns the applications decided now. Nothing is written for an
+        application that already has a decision. One write holds each application once."""
 
     async def record_review(self, application_id: str, final_outcome: str,
                             review: dict[str, Any]) -> None: ...
@@ -77,11 +89,11 @@ class UnderwritingStore(Protocol):
     async def exposure(self, borrower_token: str, currency: str,
                        now: datetime) -> BorrowerExposure: ...
 
-    async def locked_exposure(self, borrower_token: str, currency: str,
-                              now: datetime) -> BorrowerExposure:
-        """Locks the borrower until this transaction ends (no other transaction decides for
-        them meanwhile), then reads their exposure, including what the previous holder of
-        the lock committed."""
+    async def locked_exposures(self, wanted: Sequence[tuple[str, str]],
+                               now: datetime) -> list[BorrowerExposure]:
+        """Locks the borrowers until this transaction ends (no other transaction decides for
+        them meanwhile), then reads the exposure of each (borrower token, currency), in the
+        order asked, including what the previous holders of the locks committed."""
 
     async def position(self, loan_id: str) -> LoanPosition | None:
         """The loan's position, locked until this transaction ends."""
