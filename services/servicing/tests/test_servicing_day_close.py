@@ -172,6 +172,21 @@ async def test_an_installment_cured_then_unpaid_again_by_a_reversal_is_missed_ag
     assert len(await servicing.data("PaymentMissed")) == 2
 
 
+async def test_the_oldest_missed_installment_paid_then_reversed_is_missed_again(servicing):
+    await book(servicing, "loan-1", count=12)  # 85.00 monthly from 2025-02-15
+    await servicing.close(date(2025, 3, 20))  # installments 1 and 2 missed
+    await servicing.ledger(payment_applied("loan-1", "p1", "EUR", 8_500, date(2025, 3, 21),
+                                           82_500))
+    await servicing.ledger(payment_reversed("loan-1", "p1", "EUR", 8_500, date(2025, 3, 21),
+                                            90_000))
+    await servicing.close(date(2025, 3, 21))
+    missed = await servicing.data("PaymentMissed")
+    assert [(m["installment_number"], m["as_of"]) for m in missed] == [
+        (1, "2025-03-20"), (2, "2025-03-20"), (1, "2025-03-21")]
+    changes = await servicing.data("DelinquencyChanged")
+    assert [(c["bucket"], c["days_past_due"]) for c in changes] == [("dpd_31_60", 33)]
+
+
 async def test_a_loan_disbursed_after_its_first_due_date_is_missed_at_the_next_close(
         servicing):
     terms = contract_terms(start=START)

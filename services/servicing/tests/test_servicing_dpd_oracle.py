@@ -1,6 +1,7 @@
 """Property: after any sequence of payments, reversals, holidays and day closes, every
 loan's days past due (as the projection keeps it, as the API shows it, and as the last
-DelinquencyChanged published it) equals a brute-force replay of its schedule and payments."""
+DelinquencyChanged published it) and the installments the close holds as reported missed
+equal a brute-force replay of its schedule and payments."""
 
 from __future__ import annotations
 
@@ -62,10 +63,11 @@ actions = st.lists(st.one_of(
 holiday_offsets = st.lists(st.integers(1, 90), max_size=4, unique=True)
 
 
-def oracle_dpd(terms: ContractTerms, plan: LoanPlan, paid: int, holidays: set[date],
-               as_of: date) -> int:
-    """From scratch: pay installments oldest first, then look at each one."""
-    oldest: date | None = None
+def oracle_missed(terms: ContractTerms, plan: LoanPlan, paid: int, holidays: set[date],
+                  as_of: date) -> dict[int, date]:
+    """From scratch: pay installments oldest first, then look at each one; the missed ones
+    by number, with their effective due dates."""
+    missed: dict[int, date] = {}
     left = paid
     for row in terms.schedule:
         total = to_minor_units(row.total, "EUR")
@@ -78,8 +80,14 @@ def oracle_dpd(terms: ContractTerms, plan: LoanPlan, paid: int, holidays: set[da
             (Decimal(total) * Decimal(plan.tolerance_rate)).to_integral_value(ROUND_FLOOR))
         tolerance = max(plan.tolerance_amount or 0, by_rate)
         if as_of > due + timedelta(days=plan.grace) and unpaid > tolerance:
-            oldest = due if oldest is None else min(oldest, due)
-    return 0 if oldest is None else (as_of - oldest).days
+            missed[row.number] = due
+    return missed
+
+
+def oracle_dpd(terms: ContractTerms, plan: LoanPlan, paid: int, holidays: set[date],
+               as_of: date) -> int:
+    missed = oracle_missed(terms, plan, paid, holidays, as_of)
+    return (as_of - min(missed.values())).days if missed else 0
 
 
 async def run_scenario(url: str, plans: list[LoanPlan], offsets: list[int],
@@ -127,8 +135,16 @@ async def check(app: Servicing, books: list[Book], plans: list[LoanPlan],
     changes = await app.data("DelinquencyChanged")
     for n, (book, plan) in enumerate(zip(books, plans, strict=True)):
         loan_id = f"loan-{n}"
-        expected = oracle_dpd(book.terms, plan, sum(a for _, a in book.payments), holidays,
-                              as_of)
+        paid = sum(a for _, a in book.payments)
+        expected = oracle_dpd(book.terms, plan, paid, holidays, as_of)
+        # what the close has reported and not yet seen cured: the loan's range
+        reported = {n for (n,) in await app.sql(
+            "SELECT i.number FROM installments AS i JOIN loans AS l USING (loan_id) "
+            "WHERE l.loan_id = :id AND i.number BETWEEN l.missed_from AND l.missed_through "
+            "AND LEAST(i.total, i.cumulative_due - l.paid_to_schedule) > i.tolerance",
+            id=loan_id)}
+        assert reported == set(oracle_missed(book.terms, plan, paid, holidays, as_of)), (
+            f"{loan_id} as of {as_of}")
         [(since,)] = await app.sql("SELECT delinquent_since FROM loans WHERE loan_id = :id",
                                    id=loan_id)
         kept = 0 if since is None else (as_of - since).days
