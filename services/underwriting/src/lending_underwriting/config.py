@@ -22,3 +22,8 @@ class Settings(ServiceSettings):
     bureau_breaker_reset_seconds: float = Field(default=30.0, gt=0)
     policy_path: Path | None = None  # default: the packaged policy.toml
     model_dir: Path | None = None  # default: the packaged models/default
+    # Two lanes, not the platform's 8: a lane decides everything queued on it in one write,
+    # so fewer lanes make bigger groups under load (at 200 applications/s: ~4.5 ms of CPU a
+    # decision and a p99 of ~80-110 ms with 2 lanes, ~4.8 ms and ~180-240 ms with 8), while
+    # a second lane keeps one slow transaction from holding up every decision.
+    consumer_concurrency: int = Field(default=2, ge=1)

@@ -11,9 +11,10 @@ that decision was new (``ON CONFLICT DO NOTHING`` refuses a second one for an ap
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
+
+from pydantic_core import to_json
 
 from lending_messaging.outbox import outbox_insert
 from lending_underwriting.domain.referral import Referral
@@ -81,10 +82,16 @@ def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
 
 
+def _json(value: Any) -> str:
+    # pydantic-core's encoder (Rust): a decision's result holds its whole schedule, and the
+    # standard library's took ~3% of the service's CPU
+    return to_json(value).decode()
+
+
 def decision_row(d: StoredDecision, policy_json: str) -> tuple[Any, ...]:
     return (d.application_id, d.decision_id, d.borrower_token, d.product_code, d.outcome,
-            d.final_outcome, d.model_version, d.policy_version, json.dumps(d.inputs),
-            policy_json, json.dumps(d.result), d.decided_at)
+            d.final_outcome, d.model_version, d.policy_version, _json(d.inputs),
+            policy_json, _json(d.result), d.decided_at)
 
 
 def position_row(p: LoanPosition) -> tuple[Any, ...]:
@@ -94,7 +101,7 @@ def position_row(p: LoanPosition) -> tuple[Any, ...]:
 
 def referral_row(r: Referral) -> tuple[Any, ...]:
     return (r.referral_id, r.application_id, r.queue, r.status,
-            json.dumps(list(r.reason_codes)), json.dumps(r.summary), r.created_at,
+            _json(list(r.reason_codes)), _json(r.summary), r.created_at,
             r.decide_by, r.reviewer_id, r.note, r.decided_at)
 
 
