@@ -104,8 +104,6 @@ def header_params(traceparent: str) -> dict[str, str]:
         "traceparent": traceparent}) for event_type in _EVENT_TYPES}
 
 
-
-
 def _envelope(event_type: str, data: list[tuple[str, str]]) -> str:
     """The outbox insert of the rows of CTE ``events`` (which have event_id and loan_id)."""
     return (f"{INSERT_INTO_OUTBOX} SELECT '{topics.SERVICING}', e.loan_id, e.event_id, "
