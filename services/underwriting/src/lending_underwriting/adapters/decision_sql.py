@@ -20,22 +20,6 @@ from lending_messaging.outbox import outbox_insert
 from lending_underwriting.domain.referral import Referral
 from lending_underwriting.service_layer.ports import LoanPosition, StoredDecision
 
-_POSITION_COLUMNS = (
-    "loan_id, borrower_token, currency, status, principal, outstanding_principal, "
-    "days_past_due, offer_expires_at"
-)
-EXPOSURE = f"SELECT {_POSITION_COLUMNS} FROM borrower_loans WHERE borrower_token = $1"
-# The borrowers' advisory locks (until commit), then their loans read after them: migration 0006
-LOCKED_EXPOSURES = (
-    f"SELECT {_POSITION_COLUMNS} FROM underwriting_locked_borrowers_loans($1, $2::text[])")
-
-
-def _unnest(first: int, *columns: tuple[str, str]) -> str:
-    """``unnest($first::type[], …) AS name(column, …)``: one array parameter per column."""
-    arrays = ", ".join(f"${first + n}::{kind}[]" for n, (_, kind) in enumerate(columns))
-    return f"unnest({arrays}) AS v({', '.join(name for name, _ in columns)})"
-
-
 _DECISION = (("application_id", "text"), ("decision_id", "text"), ("borrower_token", "text"),
              ("product_code", "text"), ("outcome", "text"), ("final_outcome", "text"),
              ("model_version", "text"), ("policy_version", "text"), ("inputs", "jsonb"),
@@ -52,6 +36,18 @@ _NEW = "IN (SELECT application_id FROM decided)"
 
 def _names(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(name for name, _ in columns)
+
+
+def _unnest(first: int, *columns: tuple[str, str]) -> str:
+    """``unnest($first::type[], …) AS v(column, …)``: one array parameter per column."""
+    arrays = ", ".join(f"${first + n}::{kind}[]" for n, (_, kind) in enumerate(columns))
+    return f"unnest({arrays}) AS v({_names(columns)})"
+
+
+EXPOSURE = f"SELECT {_names(_POSITION)} FROM borrower_loans WHERE borrower_token = $1"
+# The borrowers' advisory locks (until commit), then their loans read after them: migration 0006
+LOCKED_EXPOSURES = (
+    f"SELECT {_names(_POSITION)} FROM underwriting_locked_borrowers_loans($1, $2::text[])")
 
 
 def _record_decisions() -> str:
@@ -77,9 +73,18 @@ def _record_decisions() -> str:
 RECORD_DECISIONS = _record_decisions()
 
 
-def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows to one list per column (``width`` columns, also when there are no rows)."""
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+def record_params(decisions: Sequence[tuple[Any, ...]], positions: Sequence[tuple[Any, ...]],
+                  referrals: Sequence[tuple[Any, ...]], outbox: Sequence[Any]) -> tuple[Any, ...]:
+    """``RECORD_DECISIONS``' parameters: the rows of each table as one array per column, in
+    the statement's order, then ``outbox_values``."""
+    return (*_columns(decisions, _DECISION), *_columns(positions, _POSITION),
+            *_columns(referrals, _REFERRAL), *outbox)
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], spec: Sequence[tuple[str, str]]) -> list[Any]:
+    if not rows:
+        return [[] for _ in spec]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _json(value: Any) -> str:
@@ -103,6 +108,3 @@ def referral_row(r: Referral) -> tuple[Any, ...]:
     return (r.referral_id, r.application_id, r.queue, r.status,
             _json(list(r.reason_codes)), _json(r.summary), r.created_at,
             r.decide_by, r.reviewer_id, r.note, r.decided_at)
-
-
-WIDTHS = (len(_DECISION), len(_POSITION), len(_REFERRAL))

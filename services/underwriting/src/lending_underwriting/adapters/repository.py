@@ -92,10 +92,9 @@ class SqlStore:
                    for w in writes]
         positions = [sql.position_row(w.position) for w in writes if w.position is not None]
         referred = [sql.referral_row(w.referral) for w in writes if w.referral is not None]
-        params = [*sql.columns(decided, sql.WIDTHS[0]), *sql.columns(positions, sql.WIDTHS[1]),
-                  *sql.columns(referred, sql.WIDTHS[2]), *_outbox(writes)]
+        params = sql.record_params(decided, positions, referred, _outbox(writes))
         conn = await self.session.connection()
-        return set((await conn.exec_driver_sql(sql.RECORD_DECISIONS, tuple(params))).scalars())
+        return set((await conn.exec_driver_sql(sql.RECORD_DECISIONS, params)).scalars())
 
     async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
         await self.session.execute(
