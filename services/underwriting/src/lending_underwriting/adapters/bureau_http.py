@@ -55,7 +55,7 @@ class HttpCreditBureau:
                  max_in_flight: int = 8) -> None:
         # Building the transport does no I/O; connections open on the first request.
         self._transport = transport or AiohttpTransport()
-        self._timeout = {"timeout": httpx.Timeout(timeout).as_dict()}
+        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}  # as the client sets
         self._reports = f"{base_url.rstrip('/')}/v1/reports/"
         self._attempts = attempts
         self._deadline = deadline
@@ -104,7 +104,7 @@ class HttpCreditBureau:
     async def _get(self, token: str, currency: str) -> dict[str, Any]:
         request = httpx.Request(
             "GET", f"{self._reports}{quote(token, safe='')}?currency={quote(currency, safe='')}",
-            headers=_HEADERS, extensions=self._timeout)
+            headers=_HEADERS, extensions=self._extensions)
         response = await self._transport.handle_async_request(request)
         response.request = request  # as the client sets it (not every transport does)
         try:
