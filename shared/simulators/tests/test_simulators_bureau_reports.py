@@ -38,6 +38,13 @@ def test_scripted_tokens_give_the_profiles_tests_need():
     assert prime["defaults"] == prime["delinquencies_24m"] == prime["inquiries_6m"] == 0
 
 
+def test_every_prime_file_is_of_an_age_every_product_serves():
+    # Tests approve "sim-prime-<uuid>" applicants; an age drawn past a product's maximum
+    # (70) declined about one in a hundred of them.
+    ages = {report_for(f"sim-prime-{i}")["age_years"] for i in range(5000)}
+    assert min(ages) >= 40 and max(ages) <= 60
+
+
 async def test_an_outage_and_scripted_failures_answer_503_until_lifted():
     app = create_app()
     async with client(app) as c:

@@ -9,9 +9,10 @@ Environment: BUREAU_SIM_LATENCY_MS, BUREAU_SIM_OUTAGE (1/true).
   total_debt, monthly_debt_payments, defaults, months_since_default``. The same token always
   gets the same report (drawn from a generator seeded by the token's SHA-256).
 * Scripted tokens, for tests and demos: a token starting with ``sim-prime`` gets a spotless
-  file, ``sim-subprime`` a poor one, ``sim-thin`` two months of history, ``sim-mismatch`` an
-  identity mismatch, ``sim-default`` a default six months ago, ``sim-minor`` age 17,
-  ``sim-outage`` always 503, ``sim-slow`` an answer after 5 seconds.
+  file (aged 40-60, inside every product's range), ``sim-subprime`` a poor one, ``sim-thin``
+  two months of history, ``sim-mismatch`` an identity mismatch, ``sim-default`` a default six
+  months ago, ``sim-minor`` age 17, ``sim-outage`` always 503, ``sim-slow`` an answer after
+  5 seconds.
 * ``POST /admin/config {"latency_ms", "outage"}`` (outage: every report answers 503);
   ``POST /admin/fail-next {"count", "status"}``; ``GET /admin/stats``; ``GET /healthz``.
 """
@@ -98,7 +99,8 @@ def report_for(token: str, currency: str = "CNY") -> dict[str, Any]:
     }
     if token.startswith("sim-prime"):
         report.update(delinquencies_24m=0, inquiries_6m=0, defaults=0, months_since_default=None,
-                      history_months=max(report["history_months"], 180), age_years=max(age, 40),
+                      history_months=max(report["history_months"], 180),
+                      age_years=min(max(age, 40), 60),
                       monthly_debt_payments=_amount(200, currency))
     elif token.startswith("sim-thin"):
         report.update(history_months=2, open_accounts=1, defaults=0, months_since_default=None)
