@@ -112,10 +112,11 @@ class LocalPostgres:
         # The WAL settings are for bulk writers such as a day close of a million events:
         # WAL buffers that a statement does not fill (8 MB did, and backends then wrote WAL
         # themselves) and no forced checkpoint in the middle (each one makes the next
-        # change to every page log the whole page).
+        # change to every page log the whole page). shared_buffers: see settings.py.
         opts = (
             f"-h 127.0.0.1 -p {self.s.pg_port} -k {self.s.pg_dir} -c max_connections=300 "
-            "-c idle_in_transaction_session_timeout=60s -c shared_buffers=256MB "
+            "-c idle_in_transaction_session_timeout=60s "
+            f"-c shared_buffers={self.s.pg_shared_buffers_mb}MB "
             "-c wal_buffers=64MB -c max_wal_size=4GB -c checkpoint_timeout=15min"
         )
         result = self._cmd(

@@ -37,6 +37,24 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"error: {name} must be a whole number, got {raw!r}") from exc
 
 
+def memory_bytes() -> int:
+    """The memory this machine gives us: its RAM, or its cgroup's limit if lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
+
+
+def default_shared_buffers_mb(memory: int | None = None) -> int:
+    """A quarter of the memory (PostgreSQL's own sizing advice), 128 MB to 8 GB: the day
+    close of a million loans reads one page per missed installment, and a cache that
+    holds the book (~4 GB) instead of 256 MB took it from 16 s to 12 s here."""
+    quarter = (memory_bytes() if memory is None else memory) // 4 // 2**20
+    return max(128, min(8192, quarter))
+
+
 @dataclass(frozen=True)
 class DevstackSettings:
     root: Path = field(default_factory=find_repo_root)
@@ -50,6 +68,10 @@ class DevstackSettings:
     )
     kafka_external: str | None = field(
         default_factory=lambda: os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+    )
+    pg_shared_buffers_mb: int = field(
+        default_factory=lambda: _env_int("LENDING_PG_SHARED_BUFFERS_MB",
+                                         default_shared_buffers_mb())
     )
     kafka_heap: str = field(default_factory=lambda: os.environ.get("LENDING_KAFKA_HEAP", "512m"))
     topic_partitions: int = field(

@@ -33,6 +33,19 @@ def upgrade(op: Any, idle_in_transaction_timeout: str | None = IDLE_IN_TRANSACTI
         )
 
 
+def keep_outbox_pages(op: Any) -> None:
+    """The outbox is a queue: the relay deletes what it has published. VACUUM would then
+    cut the emptied pages off the table's end, under a lock that stops writers and the
+    relay for that moment, and the next burst (a day close writes a million events) would
+    grow the file again page by page: ~2 of a close's 12 s here. Kept, they cost disk the
+    size of the largest burst, reused by the next."""
+    op.execute("ALTER TABLE outbox SET (vacuum_truncate = false)")
+
+
+def release_outbox_pages(op: Any) -> None:
+    op.execute("ALTER TABLE outbox RESET (vacuum_truncate)")
+
+
 def downgrade(op: Any) -> None:
     op.drop_table("inbox")
     op.drop_table("outbox")
