@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from lending_platform.database import alembic_config
-from lending_platform.testing import running
+from lending_platform.testing import operator_headers, running
 
 from .conftest import SERVICES
 
@@ -35,9 +35,12 @@ async def test_a_service_migrates_its_own_database_and_reports_ready(name, servi
         scripts = ScriptDirectory.from_config(alembic_config(package / "migrations", ""))
         assert version == scripts.get_current_head()
         assert {"outbox", "inbox", "credentials"} <= tables
-        status = (await client.get("/v1/ops/messaging")).json()
+        assert (await client.get("/v1/ops/messaging")).status_code == 401  # operators only
+        status = (await client.get("/v1/ops/messaging",
+                                   headers=await operator_headers(app))).json()
         assert status["service"] == name
         assert status["outbox_pending"] == 0
+        assert status["consumer_lag"] is not None
 
 
 @pytest.mark.parametrize("name", SERVICES)

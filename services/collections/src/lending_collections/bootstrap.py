@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lending_collections.adapters.backlogs import BACKLOGS
 from lending_collections.adapters.policy_files import (
     load_classification,
     load_early_warning,
@@ -39,6 +40,7 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
     runtime = standard_runtime(
         settings, reacts_to=REACTS_TO, handlers=build_handlers(policy), publisher=publisher)
     runtime.ports["collections"] = CollectionsContext(runtime.sessions, policy)
+    runtime.backlogs.update(BACKLOGS)
     notifier = notifier or HttpSmsGateway(settings.sms_gateway_url,
                                           settings.sms_gateway_timeout_s)
     runtime.workers["delivery"] = MessageDelivery(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from lending_intake.adapters.backlogs import BACKLOGS
 from lending_intake.adapters.catalogue import load_catalogue
 from lending_intake.adapters.rate_limit import SharedRateLimiter
 from lending_intake.adapters.submissions import SubmissionWriter
@@ -42,6 +43,7 @@ def bootstrap(
     ctx = IntakeContext(runtime.sessions, catalogue, settings.identity_hash_key,
                         SubmissionWriter(settings.database_url), partners, utc_now)
     runtime.ports["intake"] = ctx
+    runtime.backlogs.update(BACKLOGS)
     runtime.workers["webhooks"] = WebhookWorker(
         runtime.sessions, webhook_sender or HttpWebhookSender(settings.webhook_timeout_seconds),
         poll_seconds=settings.webhook_poll_seconds, batch_size=settings.webhook_batch_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lending_ledger.adapters.backlogs import BACKLOGS
 from lending_ledger.adapters.payout import HttpPayoutProvider, PayoutProvider
 from lending_ledger.config import Settings
 from lending_ledger.service_layer.day_close import AccrualWorker
@@ -30,6 +31,7 @@ def bootstrap(
         attempts=settings.payout_attempts, backoff=settings.payout_backoff_seconds,
     )
     runtime.ports["ledger"] = ledger
+    runtime.backlogs.update(BACKLOGS)
     runtime.ports["payout"] = payout
     runtime.workers["disbursement"] = DisbursementWorker(
         runtime.sessions, ledger, payout, poll_interval=settings.disbursement_poll_seconds,

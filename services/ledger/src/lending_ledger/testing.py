@@ -105,15 +105,6 @@ def _aware(text: str) -> Any:
 
 async def issue_operator_key(sessions: Any, role: str = "servicer") -> str:
     """Writes an operator credential into this service's projection; returns the API key."""
-    from datetime import UTC, datetime
+    from lending_platform import testing
 
-    from lending_events.credentials import CredentialIssued
-    from lending_platform.credentials import new_api_key, record_issued
-
-    key = new_api_key()
-    async with sessions() as session, session.begin():
-        await record_issued(session, CredentialIssued(
-            principal_id=f"op-{key.key_id}", principal_kind="operator",
-            principal_name="test operator", role=role, key_id=key.key_id,
-            key_sha256=key.sha256, issued_at=datetime.now(UTC)))
-    return key.api_key
+    return await testing.issue_operator_key(sessions, role)

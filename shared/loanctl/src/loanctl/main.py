@@ -16,6 +16,7 @@ from loanctl.commands import (
     report,
     scorecard,
 )
+from loanctl.simulate.cli import simulate
 
 app = typer.Typer(help="Operate the lending platform.", no_args_is_help=True)
 app.add_typer(infra.app, name="infra")
@@ -28,6 +29,7 @@ app.add_typer(operators.app, name="operators")
 app.add_typer(cob.app, name="cob")
 app.add_typer(report.app, name="report")
 loanmath_cmds.register(app)
+app.command("simulate")(simulate)
 
 if __name__ == "__main__":
     app()

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from lending_messaging.lag import ConsumerLagProbe
 from lending_messaging.ports import EventPublisher
 from lending_platform.health import Check, KafkaProbe, database_check
 from lending_platform.settings import ServiceSettings
 
 log = logging.getLogger("lending.runtime")
+
+Backlog = Callable[[AsyncSession], Awaitable[int]]
+"""Counts one kind of work the service still has to do by itself (``/v1/ops/messaging``)."""
 
 
 class Worker(Protocol):
@@ -36,6 +41,8 @@ class Runtime:
     kafka_probe: KafkaProbe
     workers: dict[str, Worker] = field(default_factory=dict)
     ports: dict[str, Any] = field(default_factory=dict)
+    backlogs: dict[str, Backlog] = field(default_factory=dict)
+    lag_probe: ConsumerLagProbe | None = None
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def readiness_checks(self) -> dict[str, Check]:
@@ -74,5 +81,7 @@ class Runtime:
                 task.cancel()
         if self.settings.run_background_workers:
             await self.publisher.stop()
+        if self.lag_probe is not None:
+            await self.lag_probe.close()
         await self.kafka_probe.stop()
         await self.engine.dispose()

@@ -72,3 +72,25 @@ async def schema_differences(engine: AsyncEngine, metadata: MetaData) -> list[An
 
     async with engine.connect() as conn:
         return await conn.run_sync(compare)
+
+
+async def issue_operator_key(sessions: Any, role: str = "admin") -> str:
+    """Writes an operator credential straight into a service's own projection (what its
+    consumer would write on CredentialIssued); returns the API key."""
+    from datetime import UTC, datetime
+
+    from lending_events.credentials import CredentialIssued
+    from lending_platform.credentials import new_api_key, record_issued
+
+    key = new_api_key()
+    async with sessions() as session, session.begin():
+        await record_issued(session, CredentialIssued(
+            principal_id=f"op-{key.key_id}", principal_kind="operator",
+            principal_name="test operator", role=role, key_id=key.key_id,
+            key_sha256=key.sha256, issued_at=datetime.now(UTC)))
+    return key.api_key
+
+
+async def operator_headers(app: FastAPI, role: str = "admin") -> dict[str, str]:
+    """``Authorization`` for an operator of ``role`` on a running ``app``."""
+    return {"Authorization": f"Bearer {await issue_operator_key(app.state.runtime.sessions, role)}"}

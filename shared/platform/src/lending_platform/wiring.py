@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from lending_events import TOPIC_BY_SERVICE
 from lending_messaging.kafka_publisher import KafkaEventPublisher
+from lending_messaging.lag import ConsumerLagProbe
 from lending_messaging.ports import BatchHandler, EventPublisher
 from lending_messaging.relay import OutboxRelay
 from lending_messaging.runner import ConsumerRunner
@@ -59,4 +60,6 @@ def standard_runtime(
             concurrency=settings.consumer_concurrency,
             auto_offset_reset=settings.consumer_offset_reset,
         )
+        runtime.lag_probe = ConsumerLagProbe(settings.kafka_bootstrap_servers,
+                                             settings.consumer_group, topics)
     return runtime

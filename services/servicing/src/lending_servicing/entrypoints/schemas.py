@@ -118,6 +118,9 @@ class DayCloseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     as_of: date = Field(description="Close every business day up to and including this one")
+    allow_future_date: bool = Field(
+        default=False, description="Admins only: close days later than today's date (a "
+        "simulation, a test); recorded with the close")
 
 
 class ClosedDayPublic(BaseModel):

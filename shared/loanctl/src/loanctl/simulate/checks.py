@@ -1,0 +1,248 @@
+"""The invariants, checked after every close on a settled stack. A violation names the
+invariant, the loan, the day and what each side said; the run exits non-zero if any held
+false. Each invariant counts how often it was checked, so the report shows what "held"
+covers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from loanctl.simulate.api import Api
+from loanctl.simulate.book import Book, SimLoan, Stage
+from loanctl.simulate.keys import Keys
+
+BUCKETS = ((0, 0, "current"), (1, 30, "dpd_1_30"), (31, 60, "dpd_31_60"),
+           (61, 90, "dpd_61_90"), (91, 180, "dpd_91_180"), (181, None, "dpd_181_plus"))
+APR_TOLERANCE = Decimal("0.00125")  # Regulation Z 1026.22(a)(2): 1/8 of a point
+COMPONENTS = ("principal", "interest", "fees", "penalties")
+
+INVARIANTS = {
+    "ledger_servicing_agree": "ledger and servicing agree per loan (status, balances, DPD, "
+                              "next due)",
+    "trial_balance": "the trial balance is zero; principal disbursed - repaid - written off "
+                     "= outstanding",
+    "payouts_match": "the payout provider paid each loan once, the amount the ledger booked",
+    "cases_follow_delinquency": "every delinquent loan has an open case at its DPD and "
+                                "bucket; cured and closed loans have none",
+    "bucket_matches_dpd": "bucket and days past due agree on every read",
+    "applications_settled": "every application is terminal or legally waiting; every "
+                            "accepted offer is disbursed",
+    "payoff_closes": "a paid payoff quote closes the loan with nothing outstanding",
+    "born_current": "a loan's first due date is after its disbursement and it is current "
+                    "at birth",
+    "apr_as_disclosed": "the APR of the booked schedule equals the disclosed APR within "
+                        "1/8 point",
+    "ledger_verifies": "the ledger's state rebuilt from its events equals its projections",
+    "no_dead_letters": "no event was dead-lettered",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    invariant: str
+    day: date
+    loan_id: str | None
+    detail: str
+
+    def __str__(self) -> str:
+        loan = f" loan {self.loan_id}" if self.loan_id else ""
+        return f"{self.day} {self.invariant}{loan}: {self.detail}"
+
+
+def bucket_for(dpd: int) -> str:
+    for low, high, code in BUCKETS:
+        if dpd >= low and (high is None or dpd <= high):
+            return code
+    raise ValueError(dpd)
+
+
+@dataclass
+class Checker:
+    api: Api
+    keys: Keys
+    book: Book
+    violations: list[Violation] = field(default_factory=list)
+    checked: Counter[str] = field(default_factory=Counter)
+    _quotes: dict[str, date] = field(default_factory=dict)  # loan id -> day the quote was paid
+    _ledger: dict[str, dict[str, Any]] = field(default_factory=dict)  # last views read
+    _servicing: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def fail(self, invariant: str, day: date, loan: str | None, detail: str) -> None:
+        self.violations.append(Violation(invariant, day, loan, detail))
+
+    # ------------------------------------------------------------ at moments of a loan
+    def born(self, loan: SimLoan, view: dict[str, Any], today: date) -> None:
+        """Just disbursed: the schedule starts after the money went out, nothing is late,
+        and the APR of what was booked is the APR the borrower was shown."""
+        self.checked["born_current"] += 1
+        first = date.fromisoformat(view["installments"][0]["due_date"])
+        if first <= today or view["days_past_due"] != 0:
+            self.fail("born_current", today, loan.application_id,
+                      f"disbursed {today}, first due {first}, {view['days_past_due']} days "
+                      f"past due")
+        self._check_apr(loan, view, today)
+
+    def _check_apr(self, loan: SimLoan, view: dict[str, Any], today: date) -> None:
+        from loanmath import Frequency, apr_us_reg_z
+
+        offer = loan.offer or {}
+        if offer.get("apr_method", "nominal") != "nominal" or "apr" not in offer:
+            return
+        self.checked["apr_as_disclosed"] += 1
+        # the amount financed: what is repaid less the finance charge (withheld fees in it)
+        financed = Decimal(offer["total_repayable"]) - Decimal(offer["total_cost"])
+        frequency = {"monthly": "monthly", "weekly": "weekly", "biweekly": "biweekly",
+                     "daily": "daily"}.get(offer["frequency"])
+        payments = [(date.fromisoformat(i["due_date"]), Decimal(i["total"]))
+                    for i in view["installments"]]
+        try:
+            unit = Frequency.parse(frequency) if frequency else None
+            booked = apr_us_reg_z([(today, financed)], payments, unit).apr
+        except Exception as exc:  # a schedule loanmath cannot price is itself a finding
+            self.fail("apr_as_disclosed", today, loan.application_id,
+                      f"APR of the booked schedule cannot be computed: {exc}")
+            return
+        disclosed = Decimal(offer["apr"])
+        if abs(booked - disclosed) > APR_TOLERANCE:
+            self.fail("apr_as_disclosed", today, loan.application_id,
+                      f"disclosed {disclosed}, booked schedule {booked}")
+
+    def quote_paid(self, loan: SimLoan, quote_id: str, today: date) -> None:
+        self._quotes[loan.application_id] = today
+
+    # ------------------------------------------------------------ after every close
+    async def after_close(self, closed: date, business_date: date) -> None:
+        loans = self.book.at(Stage.ACTIVE)
+        for loan in loans:
+            await self._pair(loan, closed)
+        await self._trial_balance(closed)
+        await self._cases(closed, loans)
+        for loan in self.book.at(Stage.ACCEPTED):
+            self.checked["applications_settled"] += 1
+            self.fail("applications_settled", closed, loan.application_id,
+                      "the offer was accepted but the loan is not disbursed after the stack "
+                      "settled")
+
+    async def _pair(self, loan: SimLoan, day: date) -> None:
+        ledger = await self.api.get("ledger", f"/v1/loans/{loan.application_id}",
+                                    self.keys.admin.key)
+        servicing = await self.api.get("servicing", f"/v1/loans/{loan.application_id}",
+                                       self.keys.admin.key)
+        self.checked["ledger_servicing_agree"] += 1
+        self.checked["bucket_matches_dpd"] += 1
+        if not (ledger.ok and servicing.ok):
+            self.fail("ledger_servicing_agree", day, loan.application_id,
+                      f"ledger {ledger.status}, servicing {servicing.status}")
+            return
+        lv, sv = ledger.body, servicing.body
+        self._ledger[loan.application_id], self._servicing[loan.application_id] = lv, sv
+        differences = compare(lv, sv)
+        if differences:
+            self.fail("ledger_servicing_agree", day, loan.application_id,
+                      "; ".join(differences))
+        if sv["bucket"] != bucket_for(sv["days_past_due"]):
+            self.fail("bucket_matches_dpd", day, loan.application_id,
+                      f"{sv['days_past_due']} days past due in bucket {sv['bucket']}")
+        self._follow(loan, lv, day)
+
+    def _follow(self, loan: SimLoan, ledger: dict[str, Any], day: date) -> None:
+        status = ledger["status"]
+        if status == "closed":
+            loan.stage, loan.closed_on = Stage.CLOSED, day
+        elif status == "written_off":
+            loan.stage, loan.closed_on = Stage.WRITTEN_OFF, day
+        if ledger.get("days_past_due", 0) >= 90 and loan.defaulted_on is None:
+            loan.defaulted_on = day
+        paid_on = self._quotes.pop(loan.application_id, None)
+        if paid_on is not None:
+            self.checked["payoff_closes"] += 1
+            left = Decimal(ledger["balances"]["total"])
+            if status != "closed" or left != 0:
+                self.fail("payoff_closes", day, loan.application_id,
+                          f"quote paid {paid_on}; the ledger says {status} with {left} "
+                          f"outstanding")
+
+    async def _trial_balance(self, day: date) -> None:
+        answer = await self.api.get("ledger", "/v1/trial-balance", self.keys.admin.key)
+        self.checked["trial_balance"] += 1
+        if not answer.ok or not answer.body["balanced"]:
+            self.fail("trial_balance", day, None, f"trial balance: {answer.body}")
+
+    async def _cases(self, day: date, loans: list[SimLoan]) -> None:
+        open_cases: dict[str, dict[str, Any]] = {}
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"status": "open", "limit": 500}
+            if cursor:
+                params["cursor"] = cursor
+            page = (await self.api.get("collections", "/v1/cases", self.keys.collector.key,
+                                       params)).expect("the open cases")
+            for case in page["items"]:
+                open_cases[case["loan_id"]] = case
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        for loan in self.book.loans:
+            if loan.disbursed_on is None:
+                continue
+            self.checked["cases_follow_delinquency"] += 1
+            case = open_cases.get(loan.application_id)
+            view = self._servicing.get(loan.application_id)
+            live = loan.stage is Stage.ACTIVE and view is not None
+            dpd = view["days_past_due"] if live and view else 0
+            if live and dpd > 0:
+                if case is None:
+                    self.fail("cases_follow_delinquency", day, loan.application_id,
+                              f"{dpd} days past due and no open case")
+                elif case["days_past_due"] != dpd or case["bucket"] != view["bucket"]:
+                    self.fail("cases_follow_delinquency", day, loan.application_id,
+                              f"servicing {dpd} days ({view['bucket']}), case "
+                              f"{case['days_past_due']} days ({case['bucket']})")
+            elif case is not None and (not live or dpd == 0):
+                self.fail("cases_follow_delinquency", day, loan.application_id,
+                          f"case {case['case_id']} open on a loan {loan.stage} at {dpd} "
+                          f"days past due")
+
+    # ------------------------------------------------------------ at the end
+    async def finish(self, day: date) -> None:
+        for loan in self.book.loans:
+            self.checked["applications_settled"] += 1
+            if loan.stage is Stage.ACCEPTED:
+                self.fail("applications_settled", day, loan.application_id,
+                          "accepted and never disbursed")
+
+
+def _next_due_ledger(view: dict[str, Any]) -> tuple[str, Decimal] | None:
+    for row in view.get("installments", []):
+        if not row["settled"]:
+            return row["due_date"], sum((Decimal(v) for v in row["unpaid"].values()),
+                                        Decimal(0))
+    return None
+
+
+def compare(ledger: dict[str, Any], servicing: dict[str, Any]) -> list[str]:
+    """What the two views of one loan disagree on, each difference in words."""
+    found = []
+    if ledger["status"] != servicing["status"]:
+        found.append(f"status: ledger {ledger['status']}, servicing {servicing['status']}")
+    for name in COMPONENTS:
+        left = Decimal(ledger["balances"][name])
+        right = Decimal(servicing["outstanding"][name])
+        if left != right:
+            found.append(f"{name}: ledger {left}, servicing {right}")
+    if ledger.get("days_past_due", 0) != servicing["days_past_due"]:
+        found.append(f"days past due: ledger {ledger.get('days_past_due')}, servicing "
+                     f"{servicing['days_past_due']}")
+    mine = _next_due_ledger(ledger)
+    theirs = servicing.get("next_due")
+    if servicing["status"] == "active" and (mine is None) != (theirs is None):
+        found.append(f"next due: ledger {mine}, servicing {theirs}")
+    elif mine is not None and theirs is not None:
+        if mine[0] != theirs["due_date"] or mine[1] != Decimal(theirs["amount_due"]):
+            found.append(f"next due: ledger {mine[1]} on {mine[0]}, servicing "
+                         f"{theirs['amount_due']} on {theirs['due_date']}")
+    return found
