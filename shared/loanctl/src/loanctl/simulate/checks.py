@@ -13,6 +13,7 @@ from typing import Any
 
 from loanctl.simulate.api import Api
 from loanctl.simulate.book import Book, SimLoan, Stage
+from loanctl.simulate.deadletters import DeadLetterCounter
 from loanctl.simulate.keys import Keys
 
 BUCKETS = ((0, 0, "current"), (1, 30, "dpd_1_30"), (31, 60, "dpd_31_60"),
@@ -70,6 +71,12 @@ class Checker:
     _quotes: dict[str, date] = field(default_factory=dict)  # loan id -> day the quote was paid
     _ledger: dict[str, dict[str, Any]] = field(default_factory=dict)  # last views read
     _servicing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dead_letters: DeadLetterCounter | None = None
+    _dead_letters_at_start: dict[str, int] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        if self.dead_letters is not None:
+            self._dead_letters_at_start = await self.dead_letters.counts()
 
     def fail(self, invariant: str, day: date, loan: str | None, detail: str) -> None:
         self.violations.append(Violation(invariant, day, loan, detail))
@@ -121,6 +128,7 @@ class Checker:
             await self._pair(loan, closed)
         await self._trial_balance(closed)
         await self._cases(closed, loans)
+        await self._dead_letters(closed)
         for loan in self.book.at(Stage.ACCEPTED):
             self.checked["applications_settled"] += 1
             self.fail("applications_settled", closed, loan.application_id,
@@ -207,13 +215,31 @@ class Checker:
                           f"case {case['case_id']} open on a loan {loan.stage} at {dpd} "
                           f"days past due")
 
+    async def _dead_letters(self, day: date) -> None:
+        if self.dead_letters is None:
+            return
+        self.checked["no_dead_letters"] += 1
+        now = await self.dead_letters.counts()
+        for topic, count in now.items():
+            new = count - self._dead_letters_at_start.get(topic, 0)
+            if new > 0:
+                self.fail("no_dead_letters", day, None, f"{new} new in {topic} "
+                          f"(`loanctl dlq list {topic.removesuffix('.dlq')}`)")
+                self._dead_letters_at_start[topic] = count
+
     # ------------------------------------------------------------ at the end
-    async def finish(self, day: date) -> None:
+    async def finish(self, day: date, ledger_verify: list[str] | None) -> None:
         for loan in self.book.loans:
             self.checked["applications_settled"] += 1
             if loan.stage is Stage.ACCEPTED:
                 self.fail("applications_settled", day, loan.application_id,
                           "accepted and never disbursed")
+        if self.dead_letters is not None:
+            await self.dead_letters.close()
+        if ledger_verify is not None:
+            self.checked["ledger_verifies"] += 1
+            for line in ledger_verify:
+                self.fail("ledger_verifies", day, None, line)
 
 
 def _next_due_ledger(view: dict[str, Any]) -> tuple[str, Decimal] | None:

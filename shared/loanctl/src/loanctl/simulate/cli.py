@@ -18,6 +18,7 @@ import typer
 from loanctl.simulate.api import Api, ServiceUrls
 from loanctl.simulate.behaviour import MixError, parse_mix
 from loanctl.simulate.checks import INVARIANTS
+from loanctl.simulate.deadletters import DeadLetterCounter
 from loanctl.simulate.engine import DayProgress, Plan, Simulation
 from loanctl.simulate.keys import Actor, Keys, issue_keys
 
@@ -111,6 +112,9 @@ async def _run(plan: Plan, keys: Keys, chaos: bool, quiet: bool) -> Simulation:
     api = Api(default_urls())
     progress = _Progress(enabled=(not quiet and sys.stderr.isatty()) or not quiet)
     sim = Simulation(plan, api, keys, on_day=progress.update)
+    from loanctl.commands.dlq import bootstrap_servers
+
+    sim.checker.dead_letters = DeadLetterCounter(bootstrap_servers())
     try:
         if chaos:
             from loanctl.simulate.chaos import Chaos

@@ -5,8 +5,10 @@ step the run waits for the stack to settle, and after the close it checks the in
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -61,6 +63,7 @@ class Simulation:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent, by phase
     next_borrower: int = 0
+    verify: bool = True  # `loanctl ledger verify` at the end (needs the ledger's database)
 
     def __post_init__(self) -> None:
         self.settler = Settler(self.api, self.keys.admin.key)
@@ -74,6 +77,7 @@ class Simulation:
     # ---------------------------------------------------------------- the run
     async def run(self) -> None:
         await self.settler.quiet()  # the keys issued for this run reach every service
+        await self.checker.start()
         self.products = await self._catalogue()
         today = await self._business_date()
         self.first_day = today
@@ -88,7 +92,8 @@ class Simulation:
             self.on_day(DayProgress(today, done, days_total, self.book.disbursed, 0.0,
                                     len(self.checker.violations)))
         self.last_day = today
-        await self.checker.finish(today)
+        async with self._timed("checks"):
+            await self.checker.finish(today, await verify_ledger() if self.verify else None)
 
     async def _live(self, today: date, per_day: int) -> None:
         async with self._timed("arrivals"):
@@ -345,6 +350,17 @@ class Simulation:
             loan.settled_by_quote = quote_id
             self.book.quotes_paid += 1
             self.checker.quote_paid(loan, quote_id, today)
+
+
+async def verify_ledger() -> list[str]:
+    """`loanctl ledger verify`: empty when the projections equal the replayed events."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "loanctl.main", "ledger", "verify", "--quiet",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    if process.returncode == 0:
+        return []
+    return [line for line in (err or out).decode().splitlines() if line.strip()][:20]
 
 
 def due_now(view: dict[str, Any], today: date) -> Decimal:
