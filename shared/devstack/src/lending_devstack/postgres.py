@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from lending_devstack.errors import DevstackError
-from lending_devstack.procs import port_open
+from lending_devstack.procs import pid_alive, port_open
 from lending_devstack.settings import DevstackSettings
 
 PG_SYSTEM_USER = "embedded_postgres"
@@ -56,6 +56,16 @@ class LocalPostgres:
         return (self.data / "postmaster.pid").exists() and self._cmd(
             "pg_ctl", "-D", str(self.data), "status", check=False
         ).returncode == 0
+
+    def alive(self) -> bool:
+        """Cheaply, for a supervisor's frequent look: the postmaster's pid is a live process."""
+        if self.external:
+            return True
+        try:
+            pid = int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return False
+        return pid_alive(pid)
 
     def _prepare_user(self) -> None:
         user = self._run_as()

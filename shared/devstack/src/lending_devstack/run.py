@@ -19,6 +19,7 @@ from lending_devstack.seed import seed_demo
 from lending_devstack.services import ServiceProcess
 from lending_devstack.settings import SERVICES, DevstackSettings
 from lending_devstack.stack import Infra
+from lending_devstack.supervise import Supervisor
 from lending_simulators import SIMULATORS
 
 
@@ -75,11 +76,12 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
     print(f"\n  postgres      {settings.pg_base_url}")
     print(f"  kafka         {settings.kafka_bootstrap}")
     print(f"  logs          {settings.logs}/\n\nPress Ctrl-C to stop everything.", flush=True)
+    supervisor = Supervisor.for_stack(
+        infra, procs, env, postgres=started_pg, kafka=started_kafka,
+        say=lambda line: print(f"  {time.strftime('%H:%M:%S')} {line}", flush=True))
     while True:
-        for proc in procs:
-            if proc.pid() is None:
-                raise DevstackError(f"{proc.name} exited; see {proc.log}")
-        time.sleep(1)
+        supervisor.tick()
+        time.sleep(0.5)
 
 
 def main() -> None:
