@@ -199,9 +199,9 @@ class Checker:
                 continue
             self.checked["cases_follow_delinquency"] += 1
             case = open_cases.get(loan.application_id)
-            view = self._servicing.get(loan.application_id)
-            live = loan.stage is Stage.ACTIVE and view is not None
-            dpd = view["days_past_due"] if live and view else 0
+            view = self._servicing.get(loan.application_id) or {}
+            live = loan.stage is Stage.ACTIVE and bool(view)
+            dpd = int(view.get("days_past_due", 0)) if live else 0
             if live and dpd > 0:
                 if case is None:
                     self.fail("cases_follow_delinquency", day, loan.application_id,

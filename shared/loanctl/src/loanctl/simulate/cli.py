@@ -17,6 +17,7 @@ import typer
 
 from loanctl.simulate.api import Api, ServiceUrls
 from loanctl.simulate.behaviour import MixError, parse_mix
+from loanctl.simulate.chaos import KINDS
 from loanctl.simulate.checks import INVARIANTS
 from loanctl.simulate.deadletters import DeadLetterCounter
 from loanctl.simulate.engine import DayProgress, Plan, Simulation
@@ -85,6 +86,11 @@ def simulate(
         typer.echo(json.dumps(report, indent=2, default=str))
     else:
         _print_summary(report)
+    chaos_report = report["chaos"]
+    if chaos_report is not None and set(chaos_report["kinds_killed"]) != set(KINDS):
+        missing = sorted(set(KINDS) - set(chaos_report["kinds_killed"]))
+        typer.echo(f"chaos: never killed {', '.join(missing)} (the run was too short)", err=True)
+        raise typer.Exit(1)
     if report["violations"] or report["findings"]:
         raise typer.Exit(1)
 
@@ -111,18 +117,13 @@ def _keys(partners: int, admin: str | None, underwriter: str | None, collector: 
 async def _run(plan: Plan, keys: Keys, chaos: bool, quiet: bool) -> Simulation:
     api = Api(default_urls())
     progress = _Progress(enabled=(not quiet and sys.stderr.isatty()) or not quiet)
-    sim = Simulation(plan, api, keys, on_day=progress.update)
+    sim = Simulation(plan, api, keys, on_day=progress.update, chaos=chaos,
+                     say=progress.say)
     from loanctl.commands.dlq import bootstrap_servers
 
     sim.checker.dead_letters = DeadLetterCounter(bootstrap_servers())
     try:
-        if chaos:
-            from loanctl.simulate.chaos import Chaos
-
-            async with Chaos(seed=plan.seed, book=sim.book):
-                await sim.run()
-        else:
-            await sim.run()
+        await sim.run()
     finally:
         progress.done()
         await api.close()
@@ -143,6 +144,10 @@ class _Progress:
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.day} "
                          f"day {p.days_done}/{p.days_total}  loans {p.loans}  "
                          f"{elapsed:5.0f}s  violations {p.violations} ")
+        sys.stderr.flush()
+
+    def say(self, line: str) -> None:
+        sys.stderr.write(("\n" if self.enabled else "") + line + "\n")
         sys.stderr.flush()
 
     def done(self) -> None:
@@ -173,6 +178,9 @@ def result_of(sim: Simulation, seconds: float) -> dict[str, Any]:
         "findings": sim.findings[:200],
         "api": {"calls": sim.api.calls, "retries": sim.api.retries},
         "seconds_by_phase": {k: round(v, 1) for k, v in sorted(sim.timings.items())},
+        "chaos": None if sim.kills is None else {
+            "kills": [{"kind": k.kind, "pid": k.pid, "day": k.day} for k in sim.kills.killed],
+            "kinds_killed": sorted({k.kind for k in sim.kills.killed})},
     }
 
 

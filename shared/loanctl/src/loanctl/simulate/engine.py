@@ -21,6 +21,7 @@ from typing import Any
 from loanctl.simulate.api import Api
 from loanctl.simulate.behaviour import Behaviour, OfferResponse, draw_borrower
 from loanctl.simulate.book import Book, Due, SimLoan, Stage
+from loanctl.simulate.chaos import Chaos
 from loanctl.simulate.checks import Checker
 from loanctl.simulate.collectors import Collectors
 from loanctl.simulate.figures import Figures
@@ -64,6 +65,8 @@ class Simulation:
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent, by phase
     next_borrower: int = 0
     verify: bool = True  # `loanctl ledger verify` at the end (needs the ledger's database)
+    chaos: bool = False
+    say: Callable[[str], None] = lambda line: None
 
     def __post_init__(self) -> None:
         self.settler = Settler(self.api, self.keys.admin.key)
@@ -72,6 +75,7 @@ class Simulation:
         self.figures = Figures(self.book, self.checker)
         self.products: list[Product] = []
         self.first_day: date | None = None
+        self.kills: Chaos | None = None
         self.last_day: date | None = None
 
     # ---------------------------------------------------------------- the run
@@ -84,14 +88,20 @@ class Simulation:
         end = _add_months(today, self.plan.months)
         days_total = (end - today).days
         per_day = self.plan.arrivals_per_day or _default_arrivals(self.plan, days_total)
+        self.kills = Chaos(self.plan.seed, days_total, say=self.say) if self.chaos else None
         done = 0
         while today < end:
+            if self.kills is not None:
+                self.kills.day_started(done)
             await self._live(today, per_day)
             today = await self._close(today)
             done += 1
             self.on_day(DayProgress(today, done, days_total, self.book.disbursed, 0.0,
                                     len(self.checker.violations)))
         self.last_day = today
+        if self.kills is not None:
+            await self.kills.close()
+            await self._settle()
         async with self._timed("checks"):
             await self.checker.finish(today, await verify_ledger() if self.verify else None)
 

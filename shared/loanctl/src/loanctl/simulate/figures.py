@@ -112,8 +112,8 @@ class Figures:
             curve = []
             for m in range(1, months + 1):
                 by = start + timedelta(days=30 * m)
-                defaulted = sum(1 for loan in loans if _default_day(loan) is not None
-                                and _default_day(loan) <= by)  # type: ignore[operator]
+                days = (_default_day(loan) for loan in loans)
+                defaulted = sum(1 for d in days if d is not None and d <= by)
                 curve.append(_ratio(Decimal(defaulted), Decimal(len(loans))))
             curves[cohort] = curve
         return curves
