@@ -77,6 +77,8 @@ async def receive_payment(ctx: ServicingContext, cmd: ReceivePayment) -> Payment
         loan = await projection.get_loan_row(uow.session, cmd.loan_id)
         if loan is None or loan.partner_id != cmd.principal_id:
             raise LoanNotFoundError(cmd.loan_id)
+        if cmd.payoff_quote_id is not None:  # the likelier reason a loan it paid off is closed
+            await _refuse_used(uow.session, cmd.payoff_quote_id)
         if loan.status != "active":
             raise LoanNotActiveError(cmd.loan_id, loan.status)
         if cmd.currency != loan.currency:
@@ -176,6 +178,12 @@ async def _use_quote(session: AsyncSession, cmd: ReceivePayment, quote: SignedQu
         principal=quote.principal, total=quote.total, used_at=now,
     ).on_conflict_do_nothing().returning(payoff_quote_uses.c.payment_id))
     if used.first() is None:
-        earlier = await session.scalar(select(payoff_quote_uses.c.payment_id).where(
-            payoff_quote_uses.c.quote_id == cmd.payoff_quote_id))
-        raise PayoffQuoteUsedError(str(cmd.payoff_quote_id), str(earlier))
+        await _refuse_used(session, str(cmd.payoff_quote_id))
+        raise PayoffQuoteUsedError(str(cmd.payoff_quote_id), "another payment")
+
+
+async def _refuse_used(session: AsyncSession, quote_id: str) -> None:
+    earlier = await session.scalar(select(payoff_quote_uses.c.payment_id).where(
+        payoff_quote_uses.c.quote_id == quote_id))
+    if earlier is not None:
+        raise PayoffQuoteUsedError(quote_id, earlier)
