@@ -5,8 +5,10 @@ Income recognition (see docs/ledger.md): scheduled interest is recognised day by
 contract's day count (``accrue``); interest or scheduled fees paid before they are recognised
 are recognised when paid (so a receivable never goes negative); penalties and late fees are
 recognised when charged. Installment due amounts never change except by penalties and fees
-charged to them; payments only change what is paid, so the split of every payment can be
-re-computed from scratch in value-date order (backdated payments, reversals).
+charged to them, a restructure, and a payoff (which takes off the interest and fees later
+installments would not earn, until a reversal withdraws it: domain/payoff.py); payments only
+change what is paid, so the split of every payment can be re-computed from scratch in
+value-date order (backdated payments, reversals).
 """
 
 from __future__ import annotations
