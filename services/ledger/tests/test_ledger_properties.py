@@ -1,9 +1,11 @@
 """Properties of the loan account for any sequence of payments, backdated payments,
 duplicates, reversals, accruals, restructures (reschedules, rate changes, capitalised or
-carried arrears, waivers, settlements), write-offs and recoveries after them (payments that
-arrive once the loan is written off): every entry balances, the journal equals
-the loan's position, no component goes negative, the payments' splits add up to what was
-received, and replaying the events (or restoring a snapshot) gives the identical state."""
+carried arrears, waivers, settlements), payoffs against quotes (met, short, late, after
+charges the quote did not know), write-offs and recoveries after them (payments that
+arrive once the loan is written off): every entry balances, a closed loan owes nothing,
+the journal equals the loan's position, no component goes negative, the payments' splits
+add up to what was received, and replaying the events (or restoring a snapshot) gives the
+identical state."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from hypothesis import strategies as st
 
 from lending_ledger.domain.accounts import Account, check_balanced
 from lending_ledger.domain.errors import InvalidLoanStateError
-from lending_ledger.domain.loan_account import LoanAccount
+from lending_ledger.domain.loan_account import CLOSED, LoanAccount
+from lending_ledger.domain.payoff import QuotedPayoff
 from lending_ledger.domain.restructure import RestructureRequest
 from lending_ledger.domain.snapshots import restore, snapshot
 from lending_ledger.testing import built_terms, disbursed, sample_terms
@@ -35,8 +38,10 @@ accrual = st.tuples(st.just("accrue"), st.integers(0, 0), st.integers(1, 40))
 duplicate = st.tuples(st.just("again"), st.integers(0, 50), st.integers(0, 0))
 write_off = st.tuples(st.just("write_off"), st.integers(0, 0), st.integers(0, 0))
 restructure = st.tuples(st.just("restructure"), st.integers(0, 10**6), st.integers(0, 60))
+quote = st.tuples(st.just("quote"), st.integers(0, 0), st.integers(0, 200))
+payoff = st.tuples(st.just("payoff"), st.integers(0, 10**6), st.integers(0, 10))
 operation = st.one_of(payment, payment, reversal, accrual, accrual, duplicate, write_off,
-                      restructure)
+                      restructure, quote, payoff)
 KINDS = ("reschedule", "restructure", "settlement")
 
 
@@ -60,6 +65,7 @@ def run(terms_index: int, ops: list[tuple[str, int, int]]) -> LoanAccount:
     account = disbursed(TERMS[terms_index])
     today = START
     paid: list[tuple[str, int, date]] = []
+    quotes: list[tuple[QuotedPayoff, date]] = []
     for n, (kind, a, b) in enumerate(ops):
         try:
             if kind == "pay":
@@ -82,6 +88,19 @@ def run(terms_index: int, ops: list[tuple[str, int, int]]) -> LoanAccount:
                 latest = max([today, *(d for _p, _a, d in paid)])
                 on = latest + timedelta(days=b % 10)
                 account.restructure(restructure_request(account, n, a, b, on))
+            elif kind == "quote" and account.status == "active":
+                as_of = START + timedelta(days=b)
+                owed = account.payoff_on(as_of + timedelta(days=7))
+                quotes.append((QuotedPayoff(f"q{n}", sum(owed), owed[0],
+                                            as_of + timedelta(days=7)), as_of))
+            elif kind == "payoff" and quotes:
+                q, as_of = quotes[a % len(quotes)]
+                value_date = as_of + timedelta(days=b)  # up to 3 days after the quote ends
+                amount = q.total + (-1, 0, 0, 250)[a % 4]
+                account.receive_payment(payment_id=f"p{n}", amount=amount, value_date=value_date,
+                                        received_at="2025-01-01T00:00:00Z", method="card",
+                                        quote=q)
+                paid.append((f"p{n}", amount, value_date))
             elif kind == "write_off":
                 account.write_off(write_off_id=f"wo{n}", request_id=None, effective_date=today,
                                   reason="policy_dpd_reached")
@@ -107,6 +126,8 @@ def test_every_history_balances_replays_identically_and_never_goes_negative(term
     assert {a: v for a, v in position.items() if v} == {a: v for a, v in journal.items() if v}
 
     assert min(account.receivables()) >= 0 and account.credit >= 0
+    if account.status == CLOSED:
+        assert account.receivables() == (0, 0, 0, 0) and account.outstanding_total() == 0
     for k in range(len(account.due)):
         for component in range(4):
             assert 0 <= account.paid[k][component] <= account.due[k][component]

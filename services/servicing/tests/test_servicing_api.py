@@ -142,24 +142,6 @@ async def test_the_loan_shows_its_schedule_standing_and_days_past_due(api: Api) 
     assert (await api.get(collector, "/v1/loans/loan-1")).status_code == 200
 
 
-async def test_a_payoff_quote_states_its_amount_and_how_long_it_holds(api: Api) -> None:
-    key = await api.key("acme")
-    quote = (await api.get(key, "/v1/loans/loan-1/payoff")).json()
-    # business date 2025-02-01, valid 7 days: interest 15 Jan..8 Feb = 900 x 12% x 24/365
-    assert (quote["as_of"], quote["valid_until"]) == ("2025-02-01", "2025-02-08")
-    assert quote["amount"] == {"principal": "900.00", "interest": "7.10", "fees": "0.00",
-                               "penalties": "0.00", "total": "907.10"}
-    assert quote["per_diem_interest"] == "0.30"
-    paid = await api.pay(key, "loan-1", amount="907.10", payoff_quote_id=quote["quote_id"])
-    assert paid.status_code == 202
-    [received] = await api.servicing.data("PaymentReceived")
-    assert received["payoff_quote_id"] == quote["quote_id"]
-    unknown = await api.pay(key, "loan-1", payoff_quote_id="pq-unknown")
-    assert unknown.status_code == 409
-    past = await api.get(key, "/v1/loans/loan-1/payoff", as_of="2025-01-20")
-    assert past.status_code == 422
-
-
 async def test_the_statement_lists_movements_as_json_and_as_a_printable_page(api: Api) -> None:
     key = await api.key("acme")
     await api.servicing.ledger(payment_applied("loan-1", "p1", "EUR", 31_000,

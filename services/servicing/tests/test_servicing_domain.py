@@ -1,8 +1,8 @@
-"""The pure rules: calendar, buckets, tolerance, installment standing, payoff, HTML."""
+"""The pure rules: calendar, buckets, tolerance, installment standing, HTML (payoff:
+test_servicing_payoff.py)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -17,7 +17,6 @@ from lending_servicing.domain.delinquency import (
     check_buckets,
     tolerance_minor,
 )
-from lending_servicing.domain.payoff import LoanBalances, payoff_on
 from lending_servicing.domain.schedule import (
     ArrearsRule,
     InstallmentStatus,
@@ -76,19 +75,6 @@ def test_installments_settle_oldest_first_and_miss_after_grace() -> None:
     assert [s.status for s in late][:2] == [InstallmentStatus.MISSED] * 2
     assert days_past_due(late, date(2025, 3, 20)) == 33
     assert days_past_due(standing(rows, 0, date(2025, 2, 17)), date(2025, 2, 17)) == 0
-
-
-def test_a_payoff_accrues_the_running_period_by_the_day_count() -> None:
-    loan = LoanBalances(principal=90_000, annual_rate=Decimal("0.12"), day_count="act/365f",
-                        rounding="half_even", flat_interest=False, start_date=date(2025, 1, 15),
-                        schedule=SCHEDULE, principal_paid=0, interest_paid=0, fees_paid=0,
-                        fees_charged=0, penalties_outstanding=0)
-    quote = payoff_on(loan, date(2025, 2, 8))
-    assert (quote.principal, quote.interest, quote.total) == (90_000, 710, 90_710)
-    after_first = payoff_on(loan, date(2025, 2, 25))  # one installment's interest unpaid
-    assert after_first.interest == 1_000 + 296  # 900 x 12% x 10/365 = 2.958
-    paid = replace(loan, principal_paid=30_000, interest_paid=1_000)
-    assert payoff_on(paid, date(2025, 2, 25)).interest == 197  # on 600.00 outstanding
 
 
 def test_the_printable_statement_escapes_everything_it_shows() -> None:

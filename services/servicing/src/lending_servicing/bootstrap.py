@@ -30,6 +30,8 @@ def policy_of(settings: Settings) -> ServicingPolicy:
         default_tolerance_amount=dec(settings.default_tolerance_amount),
         default_tolerance_rate=dec(settings.default_tolerance_rate),
         payoff_quote_valid_days=settings.payoff_quote_valid_days,
+        payoff_quote_max_days_ahead=settings.payoff_quote_max_days_ahead,
+        payoff_quote_key=settings.payoff_quote_key.get_secret_value().encode(),
         close_parallelism=settings.close_parallelism,
         close_transaction_rows=settings.close_transaction_rows)
 

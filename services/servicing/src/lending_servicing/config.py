@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from lending_platform.settings import ServiceSettings
 
 FREQUENCIES = ("daily", "weekly", "biweekly", "monthly", "at_maturity")
+DEV_PAYOFF_QUOTE_KEY = "dev-only-payoff-quote-key-change-me-please"
 
 
 class Settings(ServiceSettings):
@@ -31,11 +32,31 @@ class Settings(ServiceSettings):
     default_tolerance_amount: str | None = None
     default_tolerance_rate: str | None = None
     payoff_quote_valid_days: int = Field(default=7, ge=0, le=60)
+    # How far past the current business date a quote's as_of may be (further is a 422).
+    payoff_quote_max_days_ahead: int = Field(default=90, ge=0, le=366)
+    # Key of the HMAC that makes payoff quote ids self-verifying (domain/quote_token.py);
+    # every instance of the service needs the same one. The default works only in
+    # development; rotating it invalidates the quotes issued before.
+    payoff_quote_key: SecretStr = SecretStr(DEV_PAYOFF_QUOTE_KEY)
+    environment: str = "development"
     # The day close splits a large book into transactions of about this many installments
     # (a small book closes in one), and runs this many at once, each on its own connection
     # (keep it below db_pool_size; about the database server's cores is the sweet spot).
     close_transaction_rows: int = Field(default=1_000_000, ge=1)
     close_parallelism: int = Field(default=2, ge=1, le=16)
+
+    @field_validator("payoff_quote_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    def model_post_init(self, context: object) -> None:
+        super().model_post_init(context)
+        if (self.environment != "development"
+                and self.payoff_quote_key.get_secret_value() == DEV_PAYOFF_QUOTE_KEY):
+            raise ValueError("SERVICING_PAYOFF_QUOTE_KEY must be set outside development")
 
     @field_validator("weekend_days")
     @classmethod

@@ -8,7 +8,12 @@ from pydantic import Field, model_validator
 
 from lending_events.base import Breakdown, LoanEvent, known_codes
 from lending_events.money import Amount, CurrencyCode, Rate
-from lending_events.reasons import DisbursementFailure, ReversalReason, WriteOffReason
+from lending_events.reasons import (
+    DisbursementFailure,
+    PayoffOutcome,
+    ReversalReason,
+    WriteOffReason,
+)
 from lending_events.terms import ContractTerms
 from lending_events.vocabulary import (
     ClosureReason,
@@ -82,6 +87,14 @@ class PaymentApplied(LedgerEvent):
     overpayment: Amount = Field(description="Held as a credit balance, not allocated")
     outstanding: Breakdown = Field(description="Balances after the payment")
     installments_settled: list[int] = Field(default_factory=list)
+    payoff_quote_id: Identifier | None = Field(
+        default=None, description="The payoff quote the payment was made against")
+    payoff_outcome: ReasonCode | None = Field(
+        default=None, description=known_codes(PayoffOutcome, "With a payoff quote: what the "
+                                              "payment did"))
+    payoff_waived: Amount | None = Field(
+        default=None, description="Interest, fees or penalties the quote bound the lender to "
+        "forgo (charged after it was issued); with payoff_outcome settled")
 
 
 class PaymentReversed(LedgerEvent):

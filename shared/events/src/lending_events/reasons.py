@@ -41,6 +41,16 @@ class ReversalReason(StrEnum):
     OPERATOR_CORRECTION = "operator_correction"
 
 
+class PayoffOutcome(StrEnum):
+    """What a payment made against a payoff quote did (PaymentApplied.payoff_outcome)."""
+
+    SETTLED = "settled"  # it settled the loan (LoanClosed follows)
+    BELOW_QUOTE = "below_quote"  # less than the quoted total: an ordinary payment
+    QUOTE_EXPIRED = "quote_expired"  # value date after the quote's valid_until
+    PRINCIPAL_ABOVE_QUOTE = "principal_above_quote"  # a payment the quote counted on is gone
+    LOAN_NOT_ACTIVE = "loan_not_active"  # closed or not disbursed: held as credit
+
+
 class WarningSignal(StrEnum):
     PARTIAL_PAYMENT = "partial_payment"
     LATE_PAYMENT_PATTERN = "late_payment_pattern"

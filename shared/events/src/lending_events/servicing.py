@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, Field
 
-from lending_events.base import Breakdown, IntegrationEvent, LoanEvent
+from lending_events.base import Breakdown, ContractModel, IntegrationEvent, LoanEvent
 from lending_events.money import Amount, CurrencyCode
 from lending_events.vocabulary import DelinquencyBucket, Identifier, PaymentMethod
 
@@ -27,6 +27,17 @@ class BusinessDayClosed(IntegrationEvent):
         return self.business_date.isoformat()
 
 
+class PayoffQuoteTerms(ContractModel):
+    """A payoff quote as servicing issued it. A payment of at least ``total`` with a value
+    date up to ``valid_until`` settles the loan; the quote binds the lender for interest,
+    fees and penalties, not for principal beyond ``principal`` (see docs/ledger.md)."""
+
+    as_of: date
+    valid_until: date
+    principal: Amount = Field(description="Principal outstanding the quote counted on")
+    total: Amount
+
+
 class ServicingEvent(LoanEvent):
     producer = "servicing"
 
@@ -43,6 +54,10 @@ class PaymentReceived(ServicingEvent):
     processor_reference: str = Field(min_length=1)
     payoff_quote_id: Identifier | None = Field(
         default=None, description="Set when the borrower pays off against a quote"
+    )
+    payoff_quote: PayoffQuoteTerms | None = Field(
+        default=None, description="The quote ``payoff_quote_id`` names, as servicing issued "
+        "it: what the ledger settles the loan against"
     )
 
 

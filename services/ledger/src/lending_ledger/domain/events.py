@@ -93,6 +93,43 @@ class PaymentApplied(DomainEvent):
     overpayment: int  # held as a refundable credit balance
     settled: list[int] = field(default_factory=list)  # installments this event settled
     reallocations: list[dict[str, Any]] = field(default_factory=list)  # Reallocation data
+    payoff_quote_id: str | None = None  # paid against this payoff quote
+    payoff_outcome: str | None = None  # domain/payoff.py: settled, below_quote, ...
+    payoff_waived: int = 0  # what the quote bound the lender to forgo (PayoffAccepted)
+
+
+@dataclass(frozen=True)
+class PayoffAccepted(DomainEvent):
+    """A payment against a payoff quote settles the loan on ``value_date``: the schedule
+    ends there (domain/payoff.py). Recorded just before that payment's PaymentApplied, which
+    then pays everything left, and LoanClosed. ``owed`` is what settles the loan per
+    component (principal, interest, fee, penalty) once ``removed`` (the interest and fees
+    later installments would never earn; never recognised, so no entry) is off the schedule;
+    ``accrued_interest`` and ``accrued_fees`` bring what is recognised to what is earned by
+    then (negative when accrual already ran past it); ``waived`` is what the quote binds the
+    lender to forgo (waiver expense)."""
+
+    payment_id: str
+    quote_id: str
+    value_date: str
+    quoted_total: int
+    owed: list[int]
+    accrued_interest: int
+    accrued_fees: int
+    removed: list[Line]
+    waived: list[Line]
+
+
+@dataclass(frozen=True)
+class PayoffWithdrawn(DomainEvent):
+    """A reversal leaves the loan owing again (the settling payment itself, or one the
+    payoff counted on): the settlement no longer holds, so the cut schedule is restored
+    (``restored`` back on it, ``unwaived`` owed again) before the PaymentReversed."""
+
+    payment_id: str  # the payment that had settled the loan
+    reversal_id: str
+    restored: list[Line]
+    unwaived: list[Line]
 
 
 @dataclass(frozen=True)
@@ -183,7 +220,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     for cls in (
         LoanBooked, LoanDisbursed, DisbursementFailed, PaymentApplied, PaymentReversed,
         RecoveryReceived, InterestAccrued, FeeCharged, LoanRestructured, LoanWrittenOff,
-        LoanClosed,
+        LoanClosed, PayoffAccepted, PayoffWithdrawn,
     )
 }
 

@@ -5,8 +5,10 @@ Income recognition (see docs/ledger.md): scheduled interest is recognised day by
 contract's day count (``accrue``); interest or scheduled fees paid before they are recognised
 are recognised when paid (so a receivable never goes negative); penalties and late fees are
 recognised when charged. Installment due amounts never change except by penalties and fees
-charged to them; payments only change what is paid, so the split of every payment can be
-re-computed from scratch in value-date order (backdated payments, reversals).
+charged to them, a restructure, and a payoff (which takes off the interest and fees later
+installments would not earn, until a reversal withdraws it: domain/payoff.py); payments only
+change what is paid, so the split of every payment can be re-computed from scratch in
+value-date order (backdated payments, reversals).
 """
 
 from __future__ import annotations
@@ -33,6 +35,19 @@ from lending_ledger.domain.errors import (
     LoanNotBookedError,
     NegativeBalanceError,
     UnknownPaymentError,
+)
+from lending_ledger.domain.payoff import (
+    BELOW_QUOTE,
+    LOAN_NOT_ACTIVE,
+    PRINCIPAL_ABOVE_QUOTE,
+    QUOTE_EXPIRED,
+    SETTLED,
+    QuotedPayoff,
+    binding_allowance,
+    earned_part,
+    owed_after,
+    unearned,
+    waiver_lines,
 )
 from lending_ledger.domain.restructure import (
     SETTLEMENT,
@@ -107,6 +122,8 @@ class LoanAccount:
     accrued_through: date | None = None
     closed_on: date | None = None
     late_fee_charged: set[int] = field(default_factory=set)
+    # the payoff in force (PayoffAccepted): payment_id, removed, waived; None otherwise
+    payoff: dict[str, Any] | None = None
     pending: list[Change] = field(default_factory=list)
 
     # ------------------------------------------------------------------ commands
@@ -147,8 +164,12 @@ class LoanAccount:
         ), on)
 
     def receive_payment(
-        self, *, payment_id: str, amount: int, value_date: date, received_at: str, method: str
+        self, *, payment_id: str, amount: int, value_date: date, received_at: str, method: str,
+        quote: QuotedPayoff | None = None,
     ) -> None:
+        """Applies a payment. One made against a payoff ``quote`` first settles the loan on
+        its value date when it meets the quote (domain/payoff.py); below it, or when the
+        quote cannot hold, it is an ordinary payment and ``payoff_outcome`` says why."""
         self._booked()
         if amount <= 0:
             raise InvalidLoanStateError("a payment must be positive")
@@ -161,6 +182,9 @@ class LoanAccount:
             self._record(ev.RecoveryReceived(
                 payment_id, amount, value_date.isoformat(), received_at, method), value_date)
             return
+        outcome = None
+        if quote is not None:
+            outcome = self._settle_if_paid_off(payment_id, amount, value_date, quote)
         seq = self.seq + 1
         if self._is_backdated(value_date):
             plan = self._replan(extra=(payment_id, seq, amount, value_date))
@@ -170,9 +194,11 @@ class LoanAccount:
             lines, over = self._allocate_now(amount, value_date)
             reallocations = []
         settled = self._settled_by(lines, reallocations)
+        waived = self.payoff["waived"] if outcome == SETTLED and self.payoff else []
         self._record(ev.PaymentApplied(
             payment_id, amount, value_date.isoformat(), received_at, method, lines, over,
-            settled, reallocations,
+            settled, reallocations, payoff_quote_id=quote.quote_id if quote else None,
+            payoff_outcome=outcome, payoff_waived=sum(line[2] for line in waived),
         ), value_date)
         self._close_if_repaid(value_date)
 
@@ -189,6 +215,13 @@ class LoanAccount:
         if payment.seq <= self.restructure_seq:
             raise InvalidLoanStateError("payments before a restructure cannot be reversed")
         plan = self._replan(without=payment_id)
+        if self.payoff is not None and (
+                self.payoff["payment_id"] == payment_id or self._leaves_open(plan)):
+            # the loan owes again: it is no longer paid off, so back to its full schedule
+            p = self.payoff
+            self._record(ev.PayoffWithdrawn(p["payment_id"], reversal_id, p["removed"],
+                                            p["waived"]), on)
+            plan = self._replan(without=payment_id)
         self._record(ev.PaymentReversed(
             payment_id, reversal_id, reason, on.isoformat(), payment.amount,
             [list(line) for line in payment.lines], payment.overpayment,
@@ -277,6 +310,13 @@ class LoanAccount:
         ), effective_date)
 
     # ------------------------------------------------------------------ queries
+    def payoff_on(self, on: date) -> list[int]:
+        """What settles the loan on ``on`` per component (principal, interest, fee,
+        penalty), as a payment against a quote would (domain/payoff.py)."""
+        c = self._booked()
+        return owed_after(self.due, self.paid,
+                          unearned(c, self.schedule_base, self.due, self.paid, on))
+
     def receivables(self) -> tuple[int, int, int, int]:
         """What the borrower owes now: principal outstanding, and interest, fees and
         penalties recognised and unpaid."""
@@ -418,6 +458,37 @@ class LoanAccount:
                 delta[n] = delta.get(n, 0) - amount
         return sorted(n for n, d in delta.items() if d > 0 and self._open(n - 1) == d)
 
+    def _settle_if_paid_off(
+        self, payment_id: str, amount: int, on: date, quote: QuotedPayoff
+    ) -> str:
+        """Records PayoffAccepted when ``amount`` settles the loan on ``on`` under
+        ``quote``; returns the outcome either way."""
+        if self.status != ACTIVE:
+            return LOAN_NOT_ACTIVE
+        if amount < quote.total:
+            return BELOW_QUOTE
+        if on > quote.valid_until:
+            return QUOTE_EXPIRED
+        c = self._booked()
+        removed = unearned(c, self.schedule_base, self.due, self.paid, on)
+        owed = owed_after(self.due, self.paid, removed)
+        shortfall = sum(owed) - amount
+        if shortfall > binding_allowance(owed, quote):
+            return PRINCIPAL_ABOVE_QUOTE
+        waived = waiver_lines(self.due, self.paid, removed, max(0, shortfall))
+        _p, interest, fees, _pen = self.receivables()
+        self._record(ev.PayoffAccepted(
+            payment_id, quote.quote_id, on.isoformat(), quote.total, owed,
+            owed[INTEREST] - interest, owed[FEE] - fees, removed, waived,
+        ), on)
+        return SETTLED
+
+    def _leaves_open(self, plan: dict[str, tuple[list[list[int]], int]]) -> bool:
+        """Whether the payments of ``plan`` leave any of the schedule unpaid."""
+        allocated = sum(line[2] for lines, _over in plan.values() for line in lines)
+        base = self.schedule_base
+        return sum(sum(row) for row in self.due[base:]) > allocated
+
     def _close_if_repaid(self, on: date) -> None:
         c = self.contract
         if self.status == ACTIVE and c is not None and self.outstanding_total() == 0:
@@ -433,13 +504,8 @@ class LoanAccount:
         c = self._booked()
         earned = self.interest_base
         for row in c.installments[self.schedule_base:]:
-            if as_of >= row.due_date:
-                earned += row.interest
-            elif as_of > row.starts and row.interest:
-                part = c.fraction(row.starts, as_of) / c.fraction(row.starts, row.due_date)
-                earned += round_minor(Decimal(row.interest) * part, c.rounding)
-                break
-            else:
+            earned += earned_part(c, row.interest, row.starts, row.due_date, as_of)
+            if as_of < row.due_date:
                 break
         return earned
 
@@ -610,6 +676,27 @@ class LoanAccount:
     def _when_LoanWrittenOff(self, e: ev.LoanWrittenOff) -> None:
         self.written_off = list(e.amounts)
         self.status = WRITTEN_OFF
+
+    def _change_due(self, lines: list[list[int]], sign: int) -> None:
+        for n, component, amount in lines:
+            self.due[n - 1][component] += sign * amount
+            self.due_total[component] += sign * amount
+
+    def _when_PayoffAccepted(self, e: ev.PayoffAccepted) -> None:
+        self.recognized_interest += e.accrued_interest
+        self.recognized_fees += e.accrued_fees
+        self._change_due(e.removed, -1)
+        self._change_due(e.waived, -1)
+        for _n, component, amount in e.waived:
+            self.waived[component] += amount
+        self.payoff = {"payment_id": e.payment_id, "removed": e.removed, "waived": e.waived}
+
+    def _when_PayoffWithdrawn(self, e: ev.PayoffWithdrawn) -> None:
+        self._change_due(e.restored, +1)
+        self._change_due(e.unwaived, +1)
+        for _n, component, amount in e.unwaived:
+            self.waived[component] -= amount
+        self.payoff = None
 
     def _when_LoanClosed(self, e: ev.LoanClosed) -> None:
         self.status = CLOSED

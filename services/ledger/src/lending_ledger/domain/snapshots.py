@@ -36,7 +36,7 @@ def snapshot(a: LoanAccount) -> dict[str, Any]:
         **{name: getattr(a, name) for name in _SINCE_RESTRUCTURE},
         disbursed_on=_iso(a.disbursed_on),
         accrued_through=_iso(a.accrued_through), closed_on=_iso(a.closed_on),
-        late_fee_charged=sorted(a.late_fee_charged),
+        late_fee_charged=sorted(a.late_fee_charged), payoff=a.payoff,
         payments=[
             [p.payment_id, p.seq, p.amount, p.value_date.isoformat(), p.lines, p.overpayment,
              p.reversed]
@@ -70,6 +70,7 @@ def restore(state: dict[str, Any]) -> LoanAccount:
     a.accrued_through = _day(state["accrued_through"])
     a.closed_on = _day(state["closed_on"])
     a.late_fee_charged = set(state["late_fee_charged"])
+    a.payoff = state.get("payoff")  # absent from snapshots before payoffs existed
     a.payments = {
         p[0]: Payment(p[0], p[1], p[2], date.fromisoformat(p[3]), p[4], p[5], p[6])
         for p in state["payments"]

@@ -16,6 +16,7 @@ from lending_events.servicing import BusinessDayClosed, PaymentReceived
 from lending_ledger.adapters.orm import accrual_runs, business_dates
 from lending_ledger.domain.errors import LedgerDomainError
 from lending_ledger.domain.loan_account import LoanAccount
+from lending_ledger.domain.payoff import QuotedPayoff
 from lending_ledger.domain.restructure import RestructureRequest
 from lending_ledger.service_layer.booking import (
     refuse,
@@ -30,11 +31,12 @@ def when_payment_received_apply_it(ledger: LoanLedger) -> EventHandler:
     async def handler(session: AsyncSession, event: IntegrationEvent, envelope: Envelope) -> None:
         assert isinstance(event, PaymentReceived)
         amount = to_minor_units(event.amount, event.currency)
+        quote = payoff_quote(event)
 
         def apply(account: LoanAccount) -> None:
             account.receive_payment(
                 payment_id=event.payment_id, amount=amount, value_date=event.value_date,
-                received_at=event.received_at.isoformat(), method=event.method,
+                received_at=event.received_at.isoformat(), method=event.method, quote=quote,
             )
 
         try:
@@ -43,6 +45,18 @@ def when_payment_received_apply_it(ledger: LoanLedger) -> EventHandler:
             await refuse(session, event.loan_id, envelope, "payment_not_applicable", str(exc))
 
     return handler
+
+
+def payoff_quote(event: PaymentReceived) -> QuotedPayoff | None:
+    """The quote a payment was made against, when servicing sent its terms (a payment that
+    names a quote without them is an ordinary one)."""
+    q = event.payoff_quote
+    if event.payoff_quote_id is None or q is None:
+        return None
+    return QuotedPayoff(quote_id=event.payoff_quote_id,
+                        total=to_minor_units(q.total, event.currency),
+                        principal=to_minor_units(q.principal, event.currency),
+                        valid_until=q.valid_until)
 
 
 async def when_business_day_closed_schedule_accrual(

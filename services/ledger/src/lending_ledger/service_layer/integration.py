@@ -1,6 +1,9 @@
 """Integration events (the public contract on lending.ledger.v1) derived from the loan
 account's own events. Corrections after a backdated payment or a reversal go out as a
-PaymentReversed of the old split followed by a PaymentApplied of the new one."""
+PaymentReversed of the old split followed by a PaymentApplied of the new one. A payoff's
+PayoffAccepted and PayoffWithdrawn publish nothing of their own: the PaymentApplied after
+PayoffAccepted says the payment settled the loan (``payoff_outcome``), LoanClosed follows,
+and a PaymentReversed whose outstanding is above zero after LoanClosed reopens the loan."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from lending_events import Breakdown, ContractTerms, IntegrationEvent
 from lending_events import ledger as out
 from lending_ledger.domain import events as ev
 from lending_ledger.domain.loan_account import Change, LoanAccount
+from lending_ledger.domain.payoff import SETTLED
 
 REALLOCATION = "reallocation"
 
@@ -68,6 +72,8 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             allocation=_breakdown(money, _by_component(e.lines)),
             overpayment=money(e.overpayment), outstanding=outstanding,
             installments_settled=_published_numbers(account, e.settled),
+            payoff_quote_id=e.payoff_quote_id, payoff_outcome=e.payoff_outcome,
+            payoff_waived=money(e.payoff_waived) if e.payoff_outcome == SETTLED else None,
         )
         return [first, *_corrections(account, change, e.reallocations, outstanding)]
     if isinstance(e, ev.PaymentReversed):

@@ -92,6 +92,10 @@ loans = Table(
     Column("paid_penalties", BigInteger, nullable=False, server_default=text("0")),
     Column("fees_charged", BigInteger, nullable=False, server_default=text("0")),
     Column("fees_charged_paid", BigInteger, nullable=False, server_default=text("0")),
+    # a restructure's arrears due with the first new installment (migration 0009)
+    Column("carried_interest", BigInteger, nullable=False, server_default=text("0")),
+    Column("carried_fees", BigInteger, nullable=False, server_default=text("0")),
+    Column("carried_penalties", BigInteger, nullable=False, server_default=text("0")),
     # the ledger's latest balances (LoanBooked, PaymentApplied/Reversed, accrual, fees)
     Column("outstanding_principal", BigInteger, nullable=False),
     Column("outstanding_interest", BigInteger, nullable=False, server_default=text("0")),
@@ -195,17 +199,19 @@ activity = Table(
     Index("activity_by_loan", "loan_id", "on_date", "id"),
 )
 
-payoff_quotes = Table(
-    "payoff_quotes", metadata,
+# The one use of each payoff quote (quote ids verify themselves; reading a quote writes
+# nothing): the primary key refuses a second payment with the same quote (migration 0009).
+payoff_quote_uses = Table(
+    "payoff_quote_uses", metadata,
     Column("quote_id", Text, primary_key=True),
     Column("loan_id", Text, nullable=False, index=True),
+    Column("payment_id", Text, nullable=False),
     Column("as_of", Date, nullable=False),
     Column("valid_until", Date, nullable=False),
     Column("currency", Text, nullable=False),
     Column("principal", BigInteger, nullable=False),
-    Column("interest", BigInteger, nullable=False),
-    Column("fees", BigInteger, nullable=False),
-    Column("penalties", BigInteger, nullable=False),
     Column("total", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("used_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", Text),  # as the ledger reported it (PaymentApplied.payoff_outcome)
+    Column("waived", BigInteger),
 )

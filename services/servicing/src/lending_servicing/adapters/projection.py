@@ -12,7 +12,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_servicing.adapters.close_partitions import partition_of
-from lending_servicing.adapters.orm import activity, installments, loans, payments
+from lending_servicing.adapters.orm import (
+    activity,
+    installments,
+    loans,
+    payments,
+    payoff_quote_uses,
+)
 from lending_servicing.domain.schedule import TrackedInstallment
 
 # Re-derives every installment's state of one loan from what is paid toward the schedule
@@ -113,6 +119,23 @@ async def void_open_installments(session: AsyncSession, loan_id: str) -> None:
         installments.c.loan_id == loan_id, installments.c.state == "open").values(state="void"))
     await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(
         close_review=False))
+
+
+async def reopen(session: AsyncSession, loan_id: str) -> None:
+    """A closed loan owes again (a reversal withdrew its payoff): serviced again, its
+    installments re-derived by the ``restate`` that follows, and looked at in full by the
+    next close."""
+    await session.execute(update(installments).where(
+        installments.c.loan_id == loan_id, installments.c.state == "void").values(state="open"))
+    await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(
+        status="active", closed_on=None, close_review=True))
+
+
+async def record_quote_outcome(session: AsyncSession, quote_id: str, outcome: str,
+                               waived: int | None) -> None:
+    """What the ledger did with a payment against a payoff quote we issued."""
+    await session.execute(update(payoff_quote_uses).where(
+        payoff_quote_uses.c.quote_id == quote_id).values(outcome=outcome, waived=waived))
 
 
 async def get_payment(session: AsyncSession, payment_id: str, *,

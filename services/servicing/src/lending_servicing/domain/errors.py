@@ -47,5 +47,15 @@ class PayoffQuoteError(ServicingError):
     """A payoff quote that cannot be given or cannot be used (a 409)."""
 
 
+class PayoffQuoteUsedError(PayoffQuoteError):
+    """A second payment against a quote: each quote settles the loan once (a 409)."""
+
+    def __init__(self, quote_id: str, payment_id: str) -> None:
+        super().__init__(f"Payoff quote {quote_id} was already used by payment {payment_id}; "
+                         "ask for a new quote.")
+        self.quote_id = quote_id
+        self.payment_id = payment_id
+
+
 class CalendarError(ServicingError):
     """A day close or holiday that would move the business calendar backwards (a 409)."""

@@ -1,10 +1,16 @@
-"""Payoff quotes from the contract schedule and what has been paid.
+"""Payoff quotes: what settles the loan on a date, by the ledger's rule (the ledger is the
+authority on money and settles a payment against the quote with the same rule, see
+docs/ledger.md "Payoff").
 
-What settles the loan on a date: the outstanding principal, the scheduled interest of every
-installment due by then that is not paid, the running period's interest accrued to that
-date on the principal actually outstanding (the original principal for flat loans), pro
-rata by the contract's day count, unpaid fees and the penalties the ledger reports.
-The arithmetic is loanmath's: its day counts and its one rounding rule.
+Principal outstanding; the interest of every installment due by then; the running period's
+scheduled interest pro rata to that date on the contract's day count, rounded with the
+contract's rule (what the ledger's accrual recognises); nothing of later periods' interest
+or scheduled fees, except what is already paid (it stays paid); unpaid scheduled fees of
+installments due by then, late fees charged and penalties the ledger reports.
+
+Servicing knows what the ledger counted toward the schedule as one sum (paid oldest
+installment first, as the ledger allocates); within an installment not yet due, what is
+paid is split in the contract's allocation order, as the ledger pays in advance.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 from lending_servicing.domain.schedule import ScheduledInstallment
 from loanmath import InterestBasis, RoundingMode, round_minor, year_fraction
@@ -23,25 +29,27 @@ DAY_COUNTS = {
     "30/360": InterestBasis.THIRTY_360_US,
     "act/act": InterestBasis.ACTUAL_ACTUAL,
 }
-ROUNDING = {"half_even": RoundingMode.HALF_EVEN, "half_up": RoundingMode.HALF_UP}
+DEFAULT_ORDER = ("penalty", "fee", "interest", "principal")
 
 
 @dataclass(frozen=True, slots=True)
 class LoanBalances:
-    """The contract and what the ledger reports paid, in minor units."""
+    """The contract and what the ledger reported, in minor units."""
 
-    principal: int
-    annual_rate: Decimal
+    start_date: date
     day_count: str
     rounding: str
-    flat_interest: bool
-    start_date: date
     schedule: Sequence[ScheduledInstallment]
-    principal_paid: int
-    interest_paid: int
-    fees_paid: int
-    fees_charged: int  # fees the ledger added outside the schedule (late fees...)
+    paid_to_schedule: int  # principal, interest and scheduled fees paid, oldest first
+    principal_outstanding: int  # as the ledger last reported it
+    charged_fees_unpaid: int  # fees the ledger charged outside the schedule (late fees)
     penalties_outstanding: int
+    allocation_order: Sequence[str] = DEFAULT_ORDER
+    # a restructure's arrears due with the first new installment: earned already, and its
+    # penalties, which the ledger reports with the others and never counts toward it
+    carried_interest: int = 0
+    carried_fees: int = 0
+    carried_penalties: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,33 +66,52 @@ class Payoff:
         return self.principal + self.interest + self.fees + self.penalties
 
 
+def earned_part(loan: LoanBalances, interest: int, starts: date, due: date, on: date) -> int:
+    """The part of one period's scheduled interest earned by the end of ``on``."""
+    if on >= due:
+        return interest
+    if on <= starts or not interest:
+        return 0
+    basis = DAY_COUNTS[loan.day_count]
+    part = year_fraction(basis, starts, on) / year_fraction(basis, starts, due)
+    return round_minor(Decimal(interest) * part, RoundingMode.parse(loan.rounding))
+
+
+def _split(paid: int, order: Sequence[str], parts: dict[str, int]) -> dict[str, int]:
+    taken = {}
+    for name in order:
+        taken[name] = min(paid, parts.get(name, 0))
+        paid -= taken[name]
+    return taken
+
+
 def payoff_on(loan: LoanBalances, settle_on: date) -> Payoff:
     if settle_on < loan.start_date:
         raise ValueError("the loan has not started on that date")
-    outstanding = max(loan.principal - loan.principal_paid, 0)
-    basis = DAY_COUNTS[loan.day_count]
-    mode = ROUNDING.get(loan.rounding, RoundingMode.HALF_UP)
-    earned = fees_due = 0
-    period_start = loan.start_date
-    running = Decimal(0)
-    daily = Decimal(0)
-    base = loan.principal if loan.flat_interest else outstanding
-    with localcontext() as ctx:
-        ctx.prec = 40
-        for row in loan.schedule:
-            if row.due_date <= settle_on:
-                earned += row.interest
-                fees_due += row.fees
-                period_start = row.due_date
-                continue
-            # the running period: accrues from its start to the settlement date
-            running = Decimal(base) * loan.annual_rate * year_fraction(
-                basis, period_start, settle_on)
-            daily = Decimal(base) * loan.annual_rate * year_fraction(
-                basis, settle_on, settle_on + timedelta(days=1))
-            break
-    interest = max(earned + round_minor(running, mode) - loan.interest_paid, 0)
-    fees = max(fees_due + loan.fees_charged - loan.fees_paid, 0)
-    return Payoff(settle_on, outstanding, interest, fees, loan.penalties_outstanding,
-                  per_diem=round_minor(daily, mode))
-
+    order = [c for c in loan.allocation_order if c != "penalty"]
+    left = loan.paid_to_schedule
+    owed = fees_owed = per_diem = 0
+    starts = loan.start_date
+    for n, row in enumerate(loan.schedule):
+        carried_i, carried_f = (loan.carried_interest, loan.carried_fees) if n == 0 else (0, 0)
+        fees = row.fees - (loan.carried_penalties if n == 0 else 0)
+        parts = {"principal": row.principal, "interest": row.interest, "fee": fees}
+        paid = _split(min(left, sum(parts.values())), order, parts)
+        left -= sum(paid.values())
+        if row.due_date > settle_on:
+            scheduled = row.interest - carried_i
+            parts["interest"] = max(carried_i + earned_part(
+                loan, scheduled, starts, row.due_date, settle_on), paid["interest"])
+            parts["fee"] = max(carried_f, paid["fee"])
+            if starts <= settle_on:  # the running period
+                per_diem = earned_part(loan, scheduled, starts, row.due_date,
+                                       settle_on + timedelta(days=1)) - earned_part(
+                    loan, scheduled, starts, row.due_date, settle_on)
+        owed += sum(parts.values()) - sum(paid.values())
+        fees_owed += parts["fee"] - paid["fee"]
+        starts = row.due_date
+    # the ledger's principal is exact; the one sum paid says only the rest
+    principal = min(loan.principal_outstanding, owed)
+    fees = min(fees_owed, owed - principal)
+    return Payoff(settle_on, principal, owed - principal - fees,
+                  fees + loan.charged_fees_unpaid, loan.penalties_outstanding, per_diem)

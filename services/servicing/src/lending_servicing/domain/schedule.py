@@ -83,6 +83,7 @@ class InstallmentStatus(StrEnum):
     PARTIALLY_PAID = "partially_paid"  # not yet due, some paid
     IN_GRACE = "in_grace"  # past its due date, unpaid, not missed yet (grace or tolerance)
     MISSED = "missed"
+    CLOSED = "closed"  # the loan closed before it was paid as scheduled (paid off early)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +95,19 @@ class InstallmentStanding:
 
 
 def standing(rows: Sequence[TrackedInstallment], paid_to_schedule: int,
-             as_of: date) -> list[InstallmentStanding]:
-    """Each installment as of the closed business date ``as_of``."""
+             as_of: date, *, closed: bool = False) -> list[InstallmentStanding]:
+    """Each installment as of the closed business date ``as_of``. Of a ``closed`` loan
+    nothing is owed: what a payoff took off the schedule (interest a later installment
+    would have earned) is not unpaid."""
     result = []
     for row in rows:
         unpaid = unpaid_minor(row.total, row.cumulative_due, paid_to_schedule)
         if unpaid == 0:
             status = InstallmentStatus.PAID
+        elif closed:
+            result.append(InstallmentStanding(row, row.total - unpaid, 0,
+                                              InstallmentStatus.CLOSED))
+            continue
         elif as_of >= row.overdue_from and unpaid > row.tolerance:
             status = InstallmentStatus.MISSED
         elif as_of > row.due_date:

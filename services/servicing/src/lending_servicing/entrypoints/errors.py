@@ -14,6 +14,7 @@ from lending_servicing.domain.errors import (
     LoanNotActiveError,
     LoanNotFoundError,
     PayoffQuoteError,
+    PayoffQuoteUsedError,
     ServicingError,
 )
 
@@ -38,6 +39,8 @@ def install_servicing_errors(app: FastAPI) -> None:
             return problem_response(request, 409, str(exc), code="currency-mismatch")
         if isinstance(exc, LoanNotActiveError):
             return problem_response(request, 409, str(exc), code="loan-not-active")
+        if isinstance(exc, PayoffQuoteUsedError):
+            return problem_response(request, 409, str(exc), code="payoff-quote-used")
         if isinstance(exc, PayoffQuoteError):
             return problem_response(request, 409, str(exc), code="payoff-quote-unusable")
         if isinstance(exc, CalendarError):

@@ -34,6 +34,15 @@ class PaymentAcceptedPublic(BaseModel):
     currency: str
     value_date: date
     location: str
+    settles_loan: bool = Field(
+        default=False, description="The payment meets the payoff quote it names: the loan "
+        "is settled on the value date (closed once the ledger has applied it); any excess "
+        "becomes a credit balance to refund")
+    payoff_quote_id: str | None = None
+    payoff_quote_total: str | None = Field(default=None, description="What the quote asks")
+    shortfall: str | None = Field(
+        default=None, description="Below the quote by this much: applied as an ordinary "
+        "payment, the loan stays open (ask for a new quote for the rest)")
 
 
 class BreakdownPublic(BaseModel):
@@ -54,7 +63,9 @@ class InstallmentPublic(BaseModel):
     total: str
     paid: str
     unpaid: str
-    status: Literal["paid", "upcoming", "partially_paid", "in_grace", "missed"]
+    status: Literal["paid", "upcoming", "partially_paid", "in_grace", "missed", "closed"] = Field(
+        description="`closed`: the loan was closed (paid off) before this installment was "
+        "paid as scheduled; nothing of it is owed")
 
 
 class NextDuePublic(BaseModel):

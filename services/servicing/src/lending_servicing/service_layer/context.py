@@ -28,6 +28,8 @@ class ServicingPolicy:
     default_tolerance_amount: Decimal | None = None
     default_tolerance_rate: Decimal | None = None
     payoff_quote_valid_days: int = 7
+    payoff_quote_max_days_ahead: int = 90
+    payoff_quote_key: bytes = field(default=b"", repr=False)
     close_parallelism: int = 2  # transactions of the day close in flight at once
     close_transaction_rows: int = 1_000_000  # installments, about, per close transaction
 

@@ -159,6 +159,11 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             "kind": "payment", "reference": event.payment_id,
             "amount": to_minor_units(event.amount, cur), **alloc,
             "principal_after": outstanding["principal"]})
+        if event.payoff_quote_id is not None and event.payoff_outcome is not None:
+            await projection.record_quote_outcome(
+                session, event.payoff_quote_id, event.payoff_outcome,
+                None if event.payoff_waived is None
+                else to_minor_units(event.payoff_waived, cur))
         await projection.restate(session, event.loan_id, paid,
                                  await _open_business_date(session, policy))
 
@@ -180,6 +185,9 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
         if known is not None:
             await projection.set_payment_status(session, event.payment_id, "reversed")
         outstanding = _minor(event.outstanding, cur)
+        if loan.status == "closed" and sum(outstanding.values()) > 0:
+            # the ledger reopens a loan a reversal leaves owing (a payoff withdrawn)
+            await projection.reopen(session, event.loan_id)
         await projection.update_loan(
             session, event.loan_id, paid_to_schedule=paid,
             paid_principal=loan.paid_principal - reversed_["principal"],
@@ -231,8 +239,12 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
         columns["schedule_total"] = rows[-1].cumulative_due
         balances = {"outstanding_principal": columns["principal"]}
         if event.outstanding is not None:  # else: the principal, as the new terms say
-            balances = {f"outstanding_{k}": v
-                        for k, v in _minor(event.outstanding, event.currency).items()}
+            after = _minor(event.outstanding, event.currency)
+            balances = {f"outstanding_{k}": v for k, v in after.items()}
+            # what is not principal right after the cut is carried into the first new
+            # installment (docs/ledger.md, Restructures)
+            balances.update(carried_interest=after["interest"], carried_fees=after["fees"],
+                            carried_penalties=after["penalties"])
         # Late fees charged before are now capitalised or in the new schedule: none is
         # owed outside it any more, or payments would go to them before the schedule.
         await projection.replace_schedule(session, event.loan_id, {

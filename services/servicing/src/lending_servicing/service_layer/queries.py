@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_servicing.adapters import calendar_repository as calendars
 from lending_servicing.adapters import projection
-from lending_servicing.adapters.orm import payoff_quotes
 from lending_servicing.domain.errors import InvalidPaymentError, LoanNotFoundError
-from lending_servicing.domain.payoff import LoanBalances, Payoff, payoff_on
+from lending_servicing.domain.payoff import DEFAULT_ORDER, LoanBalances, Payoff, payoff_on
+from lending_servicing.domain.quote_token import SignedQuote, sign
 from lending_servicing.domain.schedule import (
     InstallmentStanding,
     InstallmentStatus,
@@ -68,7 +66,7 @@ async def loan_view(ctx: ServicingContext, loan_id: str, partner_id: str | None)
         loan = await _loan(session, loan_id, partner_id)
         as_of, business_date = await _calendar_dates(ctx, session)
         rows = _tracked(await projection.installments_of(session, loan_id))
-    standings = standing(rows, loan.paid_to_schedule, as_of)
+    standings = standing(rows, loan.paid_to_schedule, as_of, closed=loan.status == "closed")
     overdue = sum(s.unpaid for s in standings if s.status is InstallmentStatus.MISSED)
     return LoanView(loan, business_date, as_of, standings, days_past_due(standings, as_of),
                     overdue)
@@ -85,47 +83,54 @@ class PayoffQuoteView:
 
 def balances(loan: Any) -> LoanBalances:
     terms = loan.terms
-    cur = loan.currency
     scale = Decimal(10) ** loan.minor_digits
     schedule = [ScheduledInstallment(
         int(i["number"]), date.fromisoformat(i["due_date"]),
         int(Decimal(i["principal"]) * scale), int(Decimal(i["interest"]) * scale),
         int(Decimal(i["fees"]) * scale)) for i in terms["schedule"]]
-    assert cur == terms["currency"]
+    assert loan.currency == terms["currency"]
     return LoanBalances(
-        principal=loan.principal, annual_rate=Decimal(terms["annual_rate"]),
-        day_count=terms["day_count"], rounding=terms["rounding"],
-        flat_interest=terms["interest_method"] == "flat", start_date=loan.start_date,
-        schedule=schedule, principal_paid=loan.paid_principal,
-        interest_paid=loan.paid_interest, fees_paid=loan.paid_fees,
-        fees_charged=loan.fees_charged, penalties_outstanding=loan.outstanding_penalties)
+        start_date=loan.start_date, day_count=terms["day_count"],
+        rounding=terms.get("rounding") or "half_even", schedule=schedule,
+        paid_to_schedule=loan.paid_to_schedule,
+        principal_outstanding=loan.outstanding_principal,
+        charged_fees_unpaid=max(loan.fees_charged - loan.fees_charged_paid, 0),
+        penalties_outstanding=loan.outstanding_penalties,
+        allocation_order=tuple(terms.get("allocation_order") or DEFAULT_ORDER),
+        carried_interest=loan.carried_interest, carried_fees=loan.carried_fees,
+        carried_penalties=loan.carried_penalties)
+
+
+def check_as_of(as_of: date, business_date: date, max_days_ahead: int) -> None:
+    """A quote's as-of date is the current business date or a day of the coming window; a
+    date out of range is a 422 naming the parameter, never an overflow further on."""
+    if as_of < business_date:
+        raise InvalidPaymentError("query.as_of",
+                                  f"is before the current business date {business_date}")
+    if (as_of - business_date).days > max_days_ahead:
+        raise InvalidPaymentError(
+            "query.as_of", f"is more than {max_days_ahead} days after the current business "
+            f"date {business_date}")
 
 
 async def payoff_quote(ctx: ServicingContext, loan_id: str, partner_id: str | None,
                        as_of: date | None) -> PayoffQuoteView:
     """What settles the loan if paid with a value date up to ``valid_until``: computed as of
     that last day, so paying earlier leaves a small credit the ledger returns as
-    overpayment, never a shortfall."""
+    overpayment, never a shortfall. Writes nothing: the quote id is signed
+    (domain/quote_token.py) and only its use is recorded, with the payment."""
     async with ctx.sessions() as session:
         loan = await _loan(session, loan_id, partner_id)
         _, business_date = await _calendar_dates(ctx, session)
-        as_of = as_of or business_date
-        if as_of < business_date:
-            raise InvalidPaymentError("query.as_of",
-                                      f"is before the current business date {business_date}")
-        if loan.status not in ("booked", "active"):
-            raise InvalidPaymentError("loan", f"the loan is {loan.status}")
-        valid_until = as_of + timedelta(days=ctx.policy.payoff_quote_valid_days)
-        settle_on = max(valid_until, loan.start_date)
-        quote = payoff_on(balances(loan), settle_on)
-        key = f"{loan_id}|{as_of}|{valid_until}|{quote.total}|{loan.paid_to_schedule}"
-        quote_id = "pq-" + hashlib.sha256(key.encode()).hexdigest()[:24]
-        await session.execute(insert(payoff_quotes).values(
-            quote_id=quote_id, loan_id=loan_id, as_of=as_of, valid_until=valid_until,
-            currency=loan.currency, principal=quote.principal, interest=quote.interest,
-            fees=quote.fees, penalties=quote.penalties, total=quote.total,
-        ).on_conflict_do_nothing())
-        await session.commit()
+    as_of = as_of or business_date
+    check_as_of(as_of, business_date, ctx.policy.payoff_quote_max_days_ahead)
+    if loan.status not in ("booked", "active"):
+        raise InvalidPaymentError("loan", f"the loan is {loan.status}")
+    valid_until = as_of + timedelta(days=ctx.policy.payoff_quote_valid_days)
+    settle_on = max(valid_until, loan.start_date)
+    quote = payoff_on(balances(loan), settle_on)
+    quote_id = sign(SignedQuote(loan_id, as_of, valid_until, quote.principal, quote.total),
+                    ctx.policy.payoff_quote_key)
     return PayoffQuoteView(quote_id, loan, as_of, valid_until, quote)
 
 
