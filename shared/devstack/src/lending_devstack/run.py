@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -32,6 +33,22 @@ def _processes(settings: DevstackSettings) -> list[ServiceProcess]:
         ServiceProcess(name, settings, simulator_port=port) for name, port in SIMULATORS.items()
     ]
     return simulators + [ServiceProcess(name, settings) for name in SERVICES]
+
+
+# Which service setting names which simulator: the services find the simulators wherever
+# this run put them (SIM_<NAME>_PORT), unless the environment already points them elsewhere.
+ADAPTER_URLS = {"UNDERWRITING_BUREAU_URL": "credit_bureau",
+                "LEDGER_PAYOUT_URL": "payout_provider",
+                "COLLECTIONS_SMS_GATEWAY_URL": "sms_gateway"}
+
+
+def _simulator_url(procs: list[ServiceProcess], name: str) -> str:
+    return next(p.url for p in procs if p.simulator and p.name == name)
+
+
+def _adapter_urls(procs: list[ServiceProcess]) -> dict[str, str]:
+    return {setting: os.environ.get(setting) or _simulator_url(procs, simulator)
+            for setting, simulator in ADAPTER_URLS.items()}
 
 
 def stop(settings: DevstackSettings) -> None:
@@ -59,8 +76,8 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         "postgres": started_pg or previous.get("postgres", False),
         "kafka": started_kafka or previous.get("kafka", False),
     }))
-    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
     procs = _processes(settings)
+    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap, **_adapter_urls(procs)}
     print("starting the simulators and the five services ...", flush=True)
     for proc in procs:
         proc.start(env)
@@ -71,7 +88,7 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
     for proc in procs:
         label = f"{proc.name} (simulator)" if proc.simulator else proc.name
         print(f"  {label:<28} {proc.url}/docs")
-    for line in seed_demo(settings):
+    for line in seed_demo(settings, receiver=_simulator_url(procs, "webhook_receiver")):
         print(f"  {line}")
     print(f"\n  postgres      {settings.pg_base_url}")
     print(f"  kafka         {settings.kafka_bootstrap}")

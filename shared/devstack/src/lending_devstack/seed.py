@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 
 import httpx
@@ -14,7 +15,7 @@ DEMO_PARTNER = "Demo Partner"
 RECEIVER = "http://127.0.0.1:8104"
 
 
-def seed_demo(settings: DevstackSettings) -> list[str]:
+def seed_demo(settings: DevstackSettings, receiver: str = RECEIVER) -> list[str]:
     """Creates the demo partner (webhooks to the local receiver simulator) or, when it exists
     from an earlier run, rotates its key: keys are stored hashed, so a fresh one is the only
     one that can be printed. Returns the lines to print."""
@@ -27,7 +28,7 @@ def seed_demo(settings: DevstackSettings) -> list[str]:
         try:
             try:
                 made = await credentials.create_partner(
-                    sessions, DEMO_PARTNER, webhook_url=f"{RECEIVER}/webhooks/demo",
+                    sessions, DEMO_PARTNER, webhook_url=f"{receiver}/webhooks/demo",
                     rate_limit=100)
                 return made.principal_id, made.api_key, made.webhook_secret, True
             except credentials.PrincipalExistsError:
@@ -39,7 +40,7 @@ def seed_demo(settings: DevstackSettings) -> list[str]:
     partner_id, api_key, secret, created = asyncio.run(issue())
     if secret is not None:
         try:
-            httpx.put(f"{RECEIVER}/control/secrets/demo", json={"secret": secret}, timeout=5)
+            httpx.put(f"{receiver}/control/secrets/demo", json={"secret": secret}, timeout=5)
         except httpx.HTTPError:
             pass  # the receiver still records deliveries, unverified
     body = json.dumps({
@@ -59,12 +60,12 @@ def seed_demo(settings: DevstackSettings) -> list[str]:
         "consents": {"credit_check": True, "terms_version": "2025-01"},
         "disbursement_account": {"method": "bank_transfer", "account_ref": "tok_demo_4242",
                                  "holder_name": "Li Wei"}})
-    intake = f"http://127.0.0.1:{SERVICE_PORTS['intake']}"
+    intake = f"http://127.0.0.1:{os.environ.get('INTAKE_PORT', SERVICE_PORTS['intake'])}"
     state = "created" if created else "existed; its key was rotated, older keys no longer work"
     return [
         f"demo partner    {partner_id} ({state})",
         f"demo API key    {api_key}",
-        f"webhooks        {RECEIVER}/received (receiver simulator)",
+        f"webhooks        {receiver}/received (receiver simulator)",
         "try:",
         f"  curl -s {intake}/v1/applications -H 'Authorization: Bearer {api_key}' "
         f"-H \"Idempotency-Key: $(date +%s%N)\" -H 'Content-Type: application/json' "

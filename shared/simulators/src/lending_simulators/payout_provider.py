@@ -10,8 +10,8 @@ Environment: PAYOUT_SIM_LATENCY_MS, PAYOUT_SIM_FAILURE_RATE, PAYOUT_SIM_SEED.
   ``account_invalid``. Failures (random or scripted) answer 503 and pay nothing.
 * ``POST /admin/fail-next {"count": N, "status": 503, "idempotency_key": K}`` scripts the
   next N requests (with key K, or any) to fail;
-  ``POST /admin/config {"latency_ms", "failure_rate"}``; ``GET /admin/payouts`` lists
-  payouts and request counts; ``GET /healthz``.
+  ``POST /admin/config {"latency_ms", "failure_rate"}``; ``GET /admin/payouts?after=N`` lists
+  payouts (from the N-th) and their request counts; ``GET /healthz``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI, Header
+from fastapi import FastAPI, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -109,8 +109,13 @@ def create_app(latency_ms: float = 0.0, failure_rate: float = 0.0,
         return {"latency_ms": state.latency_ms, "failure_rate": state.failure_rate}
 
     @app.get("/admin/payouts")
-    async def payouts() -> dict[str, Any]:
-        return {"payouts": list(state.payouts.values()), "requests": state.requests,
+    async def payouts(after: int = Query(default=0, ge=0)) -> dict[str, Any]:
+        """Payouts in the order they were made, from the ``after``-th on (a reader that
+        keeps the count it has seen reads only what is new)."""
+        made = list(state.payouts.values())
+        keys = {p["idempotency_key"] for p in made[after:]}
+        return {"payouts": made[after:], "total": len(made),
+                "requests": {k: n for k, n in state.requests.items() if k in keys},
                 "failures": state.failures}
 
     return app

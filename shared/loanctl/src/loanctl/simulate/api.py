@@ -80,7 +80,7 @@ class Api:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def get(self, service: str, path: str, key: str,
+    async def get(self, service: str, path: str, key: str | None,
                   params: dict[str, Any] | None = None) -> Answer:
         return await self._send("GET", service, path, key, params=params, retry=True)
 

@@ -72,6 +72,9 @@ class Checker:
     _ledger: dict[str, dict[str, Any]] = field(default_factory=dict)  # last views read
     _servicing: dict[str, dict[str, Any]] = field(default_factory=dict)
     dead_letters: DeadLetterCounter | None = None
+    _payouts_seen: int = 0
+    _payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by loan id
+    _expected_payout: dict[str, Decimal] = field(default_factory=dict)  # loan id -> net
     _dead_letters_at_start: dict[str, int] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -92,6 +95,10 @@ class Checker:
                       f"disbursed {today}, first due {first}, {view['days_past_due']} days "
                       f"past due")
         self._check_apr(loan, view, today)
+        offer = loan.offer or {}
+        if "total_repayable" in offer:  # the amount financed is what goes out
+            self._expected_payout[loan.application_id] = (
+                Decimal(offer["total_repayable"]) - Decimal(offer["total_cost"]))
 
     def _check_apr(self, loan: SimLoan, view: dict[str, Any], today: date) -> None:
         from loanmath import Frequency, apr_us_reg_z
@@ -129,6 +136,7 @@ class Checker:
         await self._trial_balance(closed)
         await self._cases(closed, loans)
         await self._dead_letters(closed)
+        await self._payouts_made(closed)
         for loan in self.book.at(Stage.ACCEPTED):
             self.checked["applications_settled"] += 1
             self.fail("applications_settled", closed, loan.application_id,
@@ -214,6 +222,23 @@ class Checker:
                 self.fail("cases_follow_delinquency", day, loan.application_id,
                           f"case {case['case_id']} open on a loan {loan.stage} at {dpd} "
                           f"days past due")
+
+    async def _payouts_made(self, day: date) -> None:
+        """Every loan disbursed since the last look was paid once, the amount financed."""
+        answer = await self.api.get("payout_provider", "/admin/payouts", None,
+                                    {"after": self._payouts_seen})
+        made = answer.expect("the payout provider's payouts")
+        self._payouts_seen += len(made["payouts"])
+        for payout in made["payouts"]:
+            self._payouts.setdefault(payout["idempotency_key"], []).append(payout)
+        for loan_id, expected in list(self._expected_payout.items()):
+            self.checked["payouts_match"] += 1
+            paid = self._payouts.get(loan_id, [])
+            amounts = [Decimal(p["amount"]) for p in paid]
+            if amounts != [expected]:
+                self.fail("payouts_match", day, loan_id,
+                          f"the ledger disbursed {expected}; the provider paid {amounts}")
+            del self._expected_payout[loan_id]
 
     async def _dead_letters(self, day: date) -> None:
         if self.dead_letters is None:
