@@ -9,18 +9,22 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from lending_events import parse_event
+from lending_events import parse_event, to_envelope
 from lending_messaging.tables import inbox
+from lending_platform.dispatch import EventDispatcher
 from lending_underwriting.adapters.orm import decisions
 from lending_underwriting.adapters.repository import SqlStore
+from lending_underwriting.service_layer.batch import build_batch_handler
 from lending_underwriting.service_layer.decisions import application_from, decide_application
+from lending_underwriting.service_layer.handlers import build_handlers
 from lending_underwriting.testing import bureau_report, event_of, submitted
 
 from .underwriting_support import (
@@ -150,3 +154,56 @@ async def test_a_delinquency_that_overtakes_the_booking_counts_once_the_loan_is_
         await reader.stop()
     assert exposure["worst_days_past_due"] == 15
     assert D(exposure["outstanding"]) == D("18600.00")
+
+
+async def test_two_batches_sharing_two_borrowers_wait_for_each_other_without_deadlock(
+        service_app, bureau):
+    """The first batch decides in two groups (its borrower `high` applies twice), so it
+    used to lock `high` for its first group and `low` for its second; the second batch
+    locks `low` then `high`. Now each batch locks all its borrowers first, in one order."""
+    app = underwriting_app(service_app, bureau[0])
+    async with running_underwriting(app):
+        runtime = app.state.runtime
+        async with runtime.engine.connect() as conn:
+            pair = [f"sim-prime-{uuid.uuid4().hex}" for _ in range(2)]
+            keys = {t: await conn.scalar(text("SELECT hashtext(:t)"), {"t": t}) for t in pair}
+            low, high = sorted(pair, key=keys.__getitem__)
+        first = [new_application(identity_hash=t) for t in (high, high, low)]
+        second = [new_application(identity_hash=t) for t in (low, high)]
+        uw = runtime.ports["underwriting"]
+        for a in first + second:
+            uw.prefetched.put(a.loan_id, (bureau_report(), None))
+        second_is_locking = asyncio.Event()
+        reads: Counter[int] = Counter()
+
+        class FirstGroupLingers(SqlStore):
+            """The first batch holds its first group's lock until the second batch is
+            locking (or a second passed), the interleaving that deadlocked."""
+
+            async def locked_exposures(self, wanted: Any, now: Any) -> Any:
+                mine = id(self.session)
+                if len(wanted) == 2 and reads[mine] == 0:
+                    second_is_locking.set()
+                seen = await super().locked_exposures(wanted, now)
+                reads[mine] += 1
+                if len(wanted) == 1 and reads[mine] == 1:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await second_is_locking.wait()
+                return seen
+
+        lingering = replace(uw, store_for=FirstGroupLingers)
+        handle = build_batch_handler(lingering, EventDispatcher(build_handlers(lingering)))
+
+        async def batch(apps: list[Any], delay: float) -> None:
+            await asyncio.sleep(delay)
+            async with runtime.sessions() as session, session.begin():
+                await handle(session, [to_envelope(a, source="/lending/intake") for a in apps])
+
+        await asyncio.gather(batch(first, 0), batch(second, 0.2))
+        async with runtime.engine.connect() as conn:
+            decided = await conn.scalar(select(func.count()).select_from(decisions).where(
+                decisions.c.application_id.in_([a.loan_id for a in first + second])))
+            deadlocks = await conn.scalar(text(
+                "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"))
+    assert decided == 5 and deadlocks == 0

@@ -23,6 +23,7 @@ from lending_servicing.config import Settings
 from lending_servicing.service_layer import day_close
 from lending_servicing.service_layer.context import ServicingContext
 from lending_servicing.service_layer.handlers import build_handlers
+from lending_servicing.service_layer.locks import lock_order
 
 MIGRATIONS = Path(lending_servicing.__file__).parent / "migrations"
 WALL_CLOCK = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ class Servicing:
         dispatcher = EventDispatcher(build_handlers(self.ctx.policy))
         self.consumer = InMemoryConsumer(
             broker, "servicing", [topics.LEDGER], dispatcher,
-            inbox=PostgresInbox(runtime.sessions, "servicing"))
+            inbox=PostgresInbox(runtime.sessions, "servicing"), lock_order=lock_order)
         self.relay = OutboxRelay(runtime.engine, broker)
 
     @classmethod

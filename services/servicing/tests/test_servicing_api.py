@@ -142,6 +142,41 @@ async def test_the_loan_shows_its_schedule_standing_and_days_past_due(api: Api) 
     assert (await api.get(collector, "/v1/loans/loan-1")).status_code == 200
 
 
+async def test_a_loan_booked_after_the_last_close_reads_its_bucket_from_its_days_past_due(
+        api: Api) -> None:
+    """Issue 17 (4): no close has looked at this loan yet, so the bucket the close last
+    published for it is still `current`; the read must not show it beside 61 days late."""
+    key = await api.key("acme")
+    terms = contract_terms(start=date(2024, 11, 1))  # due 1 Dec, 1 Jan, 1 Feb
+    await api.servicing.ledger(loan_booked("late-1", terms, partner_id="acme"),
+                               disbursed("late-1", terms))
+    loan = (await api.get(key, "/v1/loans/late-1")).json()
+    assert loan["as_of"] == "2025-01-31"
+    assert [i["status"] for i in loan["installments"]] == ["missed", "missed", "upcoming"]
+    assert (loan["days_past_due"], loan["bucket"], loan["overdue_amount"]) == (
+        61, "dpd_61_90", "620.00")
+    st = (await api.get(key, "/v1/loans/late-1/statement")).json()
+    assert (st["days_past_due"], st["bucket"], st["overdue_amount"]) == (
+        61, "dpd_61_90", "620.00")
+    page = await api.get(key, "/v1/loans/late-1/statement", format="html")
+    assert "61 (dpd_61_90)" in page.text
+
+
+async def test_a_payment_that_cures_a_loan_reads_current_before_the_close_publishes_it(
+        api: Api) -> None:
+    key = await api.key("acme")
+    await api.servicing.close(date(2025, 2, 20))
+    late = (await api.get(key, "/v1/loans/loan-1")).json()
+    assert (late["days_past_due"], late["bucket"]) == (5, "dpd_1_30")
+    await api.servicing.ledger(payment_applied("loan-1", "p1", "EUR", 31_000,
+                                               date(2025, 2, 21), 59_000))
+    cured = (await api.get(key, "/v1/loans/loan-1")).json()
+    assert (cured["days_past_due"], cured["bucket"], cured["overdue_amount"]) == (
+        0, "current", "0.00")
+    [published] = await api.servicing.sql("SELECT bucket FROM loans WHERE loan_id = 'loan-1'")
+    assert published.bucket == "dpd_1_30"  # the cure goes out with the next close
+
+
 async def test_the_statement_lists_movements_as_json_and_as_a_printable_page(api: Api) -> None:
     key = await api.key("acme")
     await api.servicing.ledger(payment_applied("loan-1", "p1", "EUR", 31_000,

@@ -82,6 +82,7 @@ def test_the_printable_statement_escapes_everything_it_shows() -> None:
         loan_id="<script>alert(1)</script>", currency="EUR", period_from=date(2025, 1, 1),
         period_to=date(2025, 1, 31), opening_principal_balance="1.00",
         closing_principal_balance="1.00", paid_in_period="0.00", days_past_due=0,
+        bucket="current", overdue_amount="0.00",
         lines=[StatementLinePublic(date=date(2025, 1, 2), kind="payment",
                                    reference="<img src=x onerror=1>", amount="1.00",
                                    principal="1.00", interest="0.00", fees="0.00",

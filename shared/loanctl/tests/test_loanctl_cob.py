@@ -51,3 +51,12 @@ def test_cob_run_refuses_a_date_that_is_not_a_date(database_url: str) -> None:
     result = CliRunner().invoke(app, ["cob", "run", "--as-of", "31/03/2025"],
                                 env={"SERVICING_DATABASE_URL": database_url})
     assert result.exit_code == 2 and "is not a date" in result.output
+
+
+def test_cob_run_that_cannot_reach_the_database_says_so_in_one_line_and_exits_1() -> None:
+    result = CliRunner().invoke(app, ["cob", "run", "--as-of", "2025-03-01"], env={
+        "SERVICING_DATABASE_URL": "postgresql+asyncpg://nobody:x@127.0.0.1:1/servicing"})
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # not an error escaping as a traceback
+    assert result.output.startswith("error: cannot reach servicing's database")
+    assert result.output.count("\n") == 1

@@ -8,7 +8,7 @@ from lending_ledger.config import Settings
 from lending_ledger.service_layer.day_close import AccrualWorker
 from lending_ledger.service_layer.disbursement import DisbursementWorker
 from lending_ledger.service_layer.handlers import handlers
-from lending_ledger.service_layer.ledger import LoanLedger
+from lending_ledger.service_layer.ledger import LoanLedger, lock_order
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
@@ -24,7 +24,8 @@ def bootstrap(
     assert isinstance(settings, Settings)
     ledger = LoanLedger(snapshot_every=settings.snapshot_every)
     runtime = standard_runtime(
-        settings, reacts_to=REACTS_TO, handlers=handlers(ledger), publisher=publisher
+        settings, reacts_to=REACTS_TO, handlers=handlers(ledger), publisher=publisher,
+        lock_order=lock_order,
     )
     payout = payout or HttpPayoutProvider(
         settings.payout_url, timeout=settings.payout_timeout_seconds,

@@ -16,6 +16,7 @@ from lending_servicing.service_layer.context import (
     utc_now,
 )
 from lending_servicing.service_layer.handlers import build_handlers
+from lending_servicing.service_layer.locks import lock_order
 
 REACTS_TO = ("ledger",)
 
@@ -41,6 +42,7 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
     assert isinstance(settings, Settings)
     policy = policy_of(settings)
     runtime = standard_runtime(
-        settings, reacts_to=REACTS_TO, handlers=build_handlers(policy), publisher=publisher)
+        settings, reacts_to=REACTS_TO, handlers=build_handlers(policy), publisher=publisher,
+        lock_order=lock_order)
     runtime.ports["servicing"] = ServicingContext(runtime.sessions, policy, clock)
     return runtime

@@ -19,6 +19,7 @@ from lending_messaging.ports import (
     EventPublisher,
     Handler,
     Inbox,
+    LockOrder,
     OutgoingMessage,
     PublishError,
 )
@@ -26,6 +27,12 @@ from lending_messaging.processing import MalformedEnvelopeError, ProcessingStats
 from lending_messaging.relay import OutboxRelay, RelayLockedError
 from lending_messaging.runner import ConsumerRunner
 from lending_messaging.tables import create_tables, inbox, metadata, outbox
+from lending_messaging.transient import (
+    TransientFailureError,
+    TransientRetry,
+    is_transient,
+    retry_transient,
+)
 
 __all__ = [
     "BatchHandler",
@@ -38,6 +45,7 @@ __all__ = [
     "InMemoryInbox",
     "Inbox",
     "KafkaEventPublisher",
+    "LockOrder",
     "MalformedEnvelopeError",
     "MessageContext",
     "OutboxRelay",
@@ -47,6 +55,8 @@ __all__ = [
     "PublishError",
     "RelayLockedError",
     "RetryPolicy",
+    "TransientFailureError",
+    "TransientRetry",
     "add_many_to_outbox",
     "add_to_outbox",
     "context_from_envelope",
@@ -54,7 +64,9 @@ __all__ = [
     "create_tables",
     "current_context",
     "inbox",
+    "is_transient",
     "metadata",
     "outbox",
+    "retry_transient",
     "use_context",
 ]

@@ -12,7 +12,7 @@ from typing import Any
 from lending_messaging.inbox import InMemoryInbox
 from lending_messaging.lanes import Lanes
 from lending_messaging.memory_broker import InMemoryBroker
-from lending_messaging.ports import BatchHandler, ConsumedRecord, Handler, Inbox
+from lending_messaging.ports import BatchHandler, ConsumedRecord, Handler, Inbox, LockOrder
 from lending_messaging.processing import (
     MessageProcessor,
     Prepare,
@@ -45,13 +45,15 @@ class InMemoryConsumer:
         max_records: int = 500,
         concurrency: int = 1,
         prepare: Prepare | None = None,
+        lock_order: LockOrder | None = None,
     ) -> None:
         self.group_id = group_id
         self._broker = broker
         self._topics = list(topics)
         self.inbox = inbox or InMemoryInbox(group_id, session_factory)
         self._processor = MessageProcessor(
-            self.inbox, handler, broker, retry, batch_handler, prepare=prepare
+            self.inbox, handler, broker, retry, batch_handler, prepare=prepare,
+            lock_order=lock_order,
         )
         self._lanes = Lanes(self._processor, concurrency, max_records)
         self._max_records = max_records

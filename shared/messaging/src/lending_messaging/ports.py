@@ -20,6 +20,12 @@ Handler = Callable[[Any, Envelope], Awaitable[None]]
 BatchHandler = Callable[[Any, Sequence[Envelope]], Awaitable[None]]
 """``batch_handler(session, envelopes)``: set-based effects for a whole batch of new events
 (duplicates already removed). Wrap per-event outbox writes in ``use_context``."""
+LockOrder = Callable[[str], Any]
+"""``lock_order(key)``: where the locks of the event keyed ``key`` (its subject, the loan id)
+come in the service's one global lock order. A batch holds the locks of several loans
+until it commits; it handles its events sorted by this (stably, so one key's events keep
+their order), so its handlers take their locks in the order every other locker of several
+takes them (servicing: the loan's slice, as the day close does)."""
 FaultHook = Callable[[str], None]
 """Called with a crash-point name (e.g. ``"relay.published"``); tests kill the process there."""
 

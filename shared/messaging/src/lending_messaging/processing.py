@@ -3,6 +3,10 @@
 A batch is handled in ONE transaction that also records every event id in the inbox; the
 caller commits offsets only after that transaction committed. So a crash anywhere means
 redelivery, and redelivery means an inbox hit, never a second effect.
+
+A batch holds the locks of several loans at once, so it takes them in the service's one
+global order (``LockOrder``); a deadlock or serialization victim is run again as it was
+(``transient.retry_transient``), never split up, never dead-lettered.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from lending_messaging.ports import (
     EventPublisher,
     Handler,
     Inbox,
+    LockOrder,
     OutgoingMessage,
     PublishError,
 )
+from lending_messaging.transient import TransientFailureError, retry_transient
 
 log = logging.getLogger("lending_messaging.consumer")
 
@@ -50,12 +56,15 @@ class ProcessingStats:
     duplicates: int = 0
     dead_lettered: int = 0
     fallbacks: int = 0
+    transient_retries: int = 0  # transactions run again after a deadlock/serialization failure
 
 
 def is_infrastructure_error(exc: BaseException) -> bool:
     """Lost database or broker: not the message's fault, so never dead-letter it; the
-    runner stops without committing offsets and the message is redelivered later."""
-    if isinstance(exc, OSError | TimeoutError | PublishError | InterfaceError):
+    runner stops without committing offsets and the message is redelivered later. A
+    transaction that lost every retry to deadlocks is no message's fault either."""
+    if isinstance(exc, OSError | TimeoutError | PublishError | InterfaceError
+                  | TransientFailureError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -76,6 +85,7 @@ class MessageProcessor:
         retry: RetryPolicy | None = None,
         batch_handler: BatchHandler | None = None,
         prepare: Prepare | None = None,
+        lock_order: LockOrder | None = None,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler and batch_handler")
@@ -85,6 +95,7 @@ class MessageProcessor:
         self._dead_letters = dead_letters
         self._retry = retry or RetryPolicy()
         self.prepare = prepare
+        self._lock_order = lock_order
         self.stats = ProcessingStats()
 
     @property
@@ -112,16 +123,28 @@ class MessageProcessor:
             except Exception as exc:  # the handler does the work itself, inside
                 log.warning("prepare failed for a batch of %d (%r)", len(items), exc)
         try:
-            await self._handle_in_one_transaction(items)
+            await self._handle_in_one_transaction_retried(items)
         except Exception as exc:
             if is_infrastructure_error(exc):
                 raise
-            # Something in the batch failed and the whole transaction rolled back: find
+            # A message of the batch failed and the whole transaction rolled back: find
             # the culprit by going one message per transaction, so the rest still commit.
             log.warning("batch of %d failed (%r); retrying one by one", len(items), exc)
             self.stats.fallbacks += 1
             for item in items:
                 await self._handle_alone(item)
+
+    async def _handle_in_one_transaction_retried(self, items: Sequence[Item]) -> None:
+        attempts = 0
+
+        async def once() -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                self.stats.transient_retries += 1
+            await self._handle_in_one_transaction(items)
+
+        await retry_transient(once, what=f"consumer batch of {len(items)}")
 
     async def _handle_in_one_transaction(self, items: Sequence[Item]) -> None:
         async with self._inbox.transaction() as tx:
@@ -131,6 +154,10 @@ class MessageProcessor:
                 if envelope.id in new:
                     new.discard(envelope.id)  # the same id twice in one batch: handle once
                     fresh.append(envelope)
+            if self._lock_order is not None:
+                # Stable, and a function of the key: each loan's events keep their order.
+                order = self._lock_order
+                fresh.sort(key=lambda envelope: order(envelope.subject or ""))
             if self._batch_handler is not None:
                 if fresh:
                     await self._batch_handler(tx.session, fresh)
@@ -154,7 +181,7 @@ class MessageProcessor:
             ):
                 with attempt:
                     attempts += 1
-                    await self._handle_in_one_transaction([item])
+                    await self._handle_in_one_transaction_retried([item])
         except Exception as exc:
             if is_infrastructure_error(exc):
                 raise

@@ -28,6 +28,7 @@ from lending_messaging.ports import (
     FaultHook,
     Handler,
     Inbox,
+    LockOrder,
 )
 from lending_messaging.processing import (
     MessageProcessor,
@@ -75,12 +76,14 @@ class ConsumerRunner:
         poll_timeout_ms: int = 200,
         commit_interval: float = 0.05,
         fault_hook: FaultHook | None = None,
+        lock_order: LockOrder | None = None,
         **consumer_options: Any,
     ) -> None:
         """``concurrency``: how many transactions run at once (records of one key never
         run concurrently; services: ``<SERVICE>_CONSUMER_CONCURRENCY``); keep it below the
         database pool size. ``max_records``: the most
-        records in hand at once, and the largest batch one transaction takes."""
+        records in hand at once, and the largest batch one transaction takes.
+        ``lock_order``: see ``ports.LockOrder``."""
         self.group_id = group_id
         self._topics = list(topics)
         self._own_dead_letters = dead_letters is None
@@ -91,6 +94,7 @@ class ConsumerRunner:
             self._dead_letters,
             retry,
             batch_handler,
+            lock_order=lock_order,
         )
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms

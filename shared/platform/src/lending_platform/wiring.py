@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from lending_events import TOPIC_BY_SERVICE
 from lending_messaging.kafka_publisher import KafkaEventPublisher
 from lending_messaging.lag import ConsumerLagProbe
-from lending_messaging.ports import BatchHandler, EventPublisher
+from lending_messaging.ports import BatchHandler, EventPublisher, LockOrder
 from lending_messaging.relay import OutboxRelay
 from lending_messaging.runner import ConsumerRunner
 from lending_platform.credentials import CREDENTIAL_HANDLERS, CredentialStore, RateLimiter
@@ -27,10 +27,14 @@ def standard_runtime(
     publisher: EventPublisher | None = None,
     issues_credentials: bool = False,
     batched: Callable[[EventDispatcher], BatchHandler] | None = None,
+    lock_order: LockOrder | None = None,
 ) -> Runtime:
     """``reacts_to`` names producing services (their topics are subscribed). ``batched``:
     the consumer hands each batch to the batch handler it makes from the dispatcher of
-    ``handlers`` (one handler call per event otherwise).
+    ``handlers`` (one handler call per event otherwise). ``lock_order``: where an event's
+    locks come in the service's one global lock order, by its key (``ports.LockOrder``);
+    a service whose handlers lock per loan while something else locks several loans at once
+    gives it, and each batch is handled in that order.
 
     Every service verifies API keys locally: unless it is the issuer (intake, which writes its
     projection in the issuing transaction), it subscribes to intake's topic for the credential
@@ -58,7 +62,7 @@ def standard_runtime(
             batch_handler=batched(dispatcher) if batched else None, dead_letters=publisher,
             max_records=settings.consumer_batch_size,
             concurrency=settings.consumer_concurrency,
-            auto_offset_reset=settings.consumer_offset_reset,
+            auto_offset_reset=settings.consumer_offset_reset, lock_order=lock_order,
         )
         runtime.lag_probe = ConsumerLagProbe(settings.kafka_bootstrap_servers,
                                              settings.consumer_group, topics)

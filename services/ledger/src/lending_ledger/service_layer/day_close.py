@@ -7,7 +7,9 @@ accrue in memory, and one statement per table writes all the batch's events, rea
 outbox rows and ONE summed journal entry per currency (not one per loan). The cursor moves in
 the same transaction, so a crash resumes where it stopped, and accrual is idempotent per
 loan and date anyway. Memory is bounded by the batch; a batch that meets a concurrent
-payment (optimistic conflict) rolls back and is simply run again.
+payment (optimistic conflict) rolls back and is simply run again. It appends its loans in
+the consumer's lock order (``ledger.lock_order``), so the two never deadlock; a deadlock or
+serialization victim all the same is run again too (``retry_transient``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from lending_ledger.adapters.event_store import ConcurrencyConflictError
 from lending_ledger.adapters.orm import accrual_runs, loan_accounts
 from lending_ledger.domain.loan_account import ACTIVE
-from lending_ledger.service_layer.ledger import LoanLedger
+from lending_ledger.service_layer.ledger import LoanLedger, in_lock_order
+from lending_messaging.transient import retry_transient
 
 log = logging.getLogger("lending.ledger.accrual")
 AGGREGATED = frozenset({"InterestAccrued", "FeeCharged"})
@@ -61,6 +64,9 @@ class AccrualWorker:
 
     async def run_once(self) -> bool:
         """One batch of the oldest open run; False when there is nothing to do."""
+        return await retry_transient(self._run_batch, what="accrual batch")
+
+    async def _run_batch(self) -> bool:
         async with self._sessions() as session, session.begin():
             run = (await session.execute(
                 select(accrual_runs.c.business_date, accrual_runs.c.cursor)
@@ -81,7 +87,8 @@ class AccrualWorker:
                     status="done", finished_at=func.now()))
                 log.info("accrual for %s finished", run.business_date)
                 return True
-            accounts = await self._ledger.load_many(session, ids)
+            # appended in the consumer's order, so the two never wait on each other in a cycle
+            accounts = await self._ledger.load_many(session, in_lock_order(ids))
             for account in accounts:
                 account.accrue(run.business_date)
             written = await self._ledger.save(session, accounts, aggregate_types=AGGREGATED)

@@ -52,6 +52,20 @@ _UPSERT_VIEW = text(
 )
 
 
+def lock_order(loan_id: str) -> str:
+    """Where a loan comes in the one order in which a transaction writing several loans
+    writes them: the loan id, as Python orders strings (code points; the database's
+    collation may order them otherwise). An append waits on the (stream, version) of a
+    concurrent uncommitted append to the same loan, so two transactions appending to A and
+    B in opposite orders deadlock. The consumer handles a batch in this order (bootstrap's
+    ``lock_order``), the accrual appends its batch in it (``in_lock_order``)."""
+    return loan_id
+
+
+def in_lock_order(loan_ids: Sequence[str]) -> list[str]:
+    return sorted(loan_ids, key=lock_order)
+
+
 class UnknownLoanError(LookupError):
     """No loan account with this id (not booked, or not yet)."""
 

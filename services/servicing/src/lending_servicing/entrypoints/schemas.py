@@ -81,9 +81,11 @@ class LoanPublic(BaseModel):
     principal: str
     business_date: date = Field(description="The current (open) business date")
     as_of: date = Field(description="Standing as of this closed business date")
-    days_past_due: int
-    bucket: str = Field(description="The delinquency bucket last published")
-    overdue_amount: str
+    days_past_due: int = Field(description="As of `as_of`, from the installments' statuses")
+    bucket: str = Field(description="The delinquency bucket of `days_past_due` (the "
+                        "configured buckets), as of `as_of`; DelinquencyChanged announces a "
+                        "change at the close")
+    overdue_amount: str = Field(description="Unpaid on the missed installments, as of `as_of`")
     next_due: NextDuePublic | None
     outstanding: BreakdownPublic = Field(description="Balances as the ledger last reported")
     maturity_date: date
@@ -120,7 +122,9 @@ class StatementPublic(BaseModel):
     opening_principal_balance: str
     closing_principal_balance: str
     paid_in_period: str
-    days_past_due: int
+    days_past_due: int = Field(description="As of the last closed business date")
+    bucket: str = Field(description="The delinquency bucket of `days_past_due`")
+    overdue_amount: str = Field(description="Unpaid on the missed installments")
     lines: list[StatementLinePublic]
     installments_due: list[InstallmentPublic]
 

@@ -56,7 +56,8 @@ def render_statement(st: StatementPublic) -> str:
 <tr><td>Opening principal balance</td><td>{cur} {e(st.opening_principal_balance)}</td></tr>
 <tr><td>Paid in period</td><td>{cur} {e(st.paid_in_period)}</td></tr>
 <tr><td>Closing principal balance</td><td>{cur} {e(st.closing_principal_balance)}</td></tr>
-<tr><td>Days past due</td><td>{st.days_past_due}</td></tr>
+<tr><td>Days past due</td><td>{st.days_past_due} ({e(st.bucket)})</td></tr>
+<tr><td>Overdue</td><td>{cur} {e(st.overdue_amount)}</td></tr>
 </table>
 <h2>Movements</h2>
 <table><thead><tr><th>Date</th><th>Description</th><th>Reference</th><th class=n>Amount</th>

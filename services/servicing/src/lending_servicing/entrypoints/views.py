@@ -47,7 +47,7 @@ def loan_public(view: LoanView) -> LoanPublic:
     return LoanPublic(
         loan_id=loan.loan_id, status=loan.status, currency=cur,
         principal=money(loan.principal, cur), business_date=view.business_date,
-        as_of=view.as_of, days_past_due=view.days_past_due, bucket=loan.bucket,
+        as_of=view.as_of, days_past_due=view.days_past_due, bucket=view.bucket.value,
         overdue_amount=money(view.overdue, cur),
         next_due=None if nxt is None else NextDuePublic(
             installment_number=nxt.row.number, due_date=nxt.row.due_date,
@@ -84,5 +84,6 @@ def statement_public(st: Statement) -> StatementPublic:
         period_to=st.period_to, opening_principal_balance=money(st.opening_principal, cur),
         closing_principal_balance=money(st.closing_principal, cur),
         paid_in_period=money(st.paid_in_period, cur), days_past_due=st.view.days_past_due,
+        bucket=st.view.bucket.value, overdue_amount=money(st.view.overdue, cur),
         lines=[_line(line, cur) for line in st.lines],
         installments_due=[installment_public(s, cur) for s in st.installments_due])

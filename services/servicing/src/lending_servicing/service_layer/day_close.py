@@ -9,6 +9,9 @@ adapters/day_close_sql.py (missed payments, delinquency buckets, reminders, matu
 with their events. Last, under the calendar lock: the closed-days row and
 BusinessDayClosed, which so follows every event of its day.
 
+Every one of these transactions is run again if PostgreSQL picks it as a deadlock or
+serialization victim (``retry_transient``): it rolled back whole, so nothing of it stays.
+
 Short transactions keep the outbox relays of every database on the server moving (their
 horizon is the oldest running transaction) and let payments proceed on other slices. A
 crash half-way loses nothing and repeats nothing: every statement changes exactly the rows
@@ -25,9 +28,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 from lending_events.servicing import BusinessDayClosed
 from lending_messaging.context import current_context, new_context, use_context
+from lending_messaging.transient import retry_transient
 from lending_platform.unit_of_work import emit_in
 from lending_servicing.adapters import calendar_repository as calendars
 from lending_servicing.adapters.close_partitions import PARTITIONS
@@ -86,6 +91,31 @@ async def close_business_days(ctx: ServicingContext, up_to: date) -> CloseResult
 async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
                       correlation_id: str, traceparent: str) -> bool:
     """Closes the next missing day, if any; False when the calendar has reached ``up_to``."""
+    begun = await retry_transient(lambda: _begin_next(ctx, up_to), what="day close: begin")
+    if isinstance(begun, _NothingToClose):
+        result.business_date = begun.business_date
+        return False
+    day, next_day, previous = begun
+    started = time.perf_counter()
+    counts = await _close_slices(ctx, day, previous, correlation_id, traceparent)
+    await retry_transient(lambda: _record_closed(ctx, day, next_day, counts),
+                          what=f"day close of {day}: record")
+    seconds = time.perf_counter() - started
+    log.info("closed business day %s in %.2fs: %s", day, seconds, counts.as_dict())
+    result.closed.append(ClosedDay(day, next_day, counts, seconds))
+    result.business_date = next_day
+    return True
+
+
+@dataclass(frozen=True)
+class _NothingToClose:
+    business_date: date | None
+
+
+async def _begin_next(ctx: ServicingContext,
+                      up_to: date) -> tuple[date, date, date | None] | _NothingToClose:
+    """Under the calendar lock: the next day to close, recorded as begun (day, the day
+    after it, the last closed day)."""
     policy = ctx.policy
     async with ctx.sessions() as session, session.begin():
         await lock_calendar(session)
@@ -94,13 +124,15 @@ async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
         last = await calendars.last_closed(session, policy.calendar_id)
         days = _days(calendar, last[0] if last else None, up_to)
         if not days:
-            result.business_date = last[1] if last else None
-            return False
-        day, next_day = days[0], calendar.next_business_day(days[0])
+            return _NothingToClose(last[1] if last else None)
+        day = days[0]
         await calendars.record_close_begun(session, policy.calendar_id, day)
-    started = time.perf_counter()
-    counts = await _close_slices(ctx, day, last[0] if last else None, correlation_id,
-                                 traceparent)
+        return day, calendar.next_business_day(day), last[0] if last else None
+
+
+async def _record_closed(ctx: ServicingContext, day: date, next_day: date,
+                         counts: DayCloseCounts) -> None:
+    policy = ctx.policy
     async with ctx.sessions() as session, session.begin():
         await lock_calendar(session)
         last = await calendars.last_closed(session, policy.calendar_id)
@@ -110,11 +142,6 @@ async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
             await emit_in(session, BusinessDayClosed(
                 calendar_id=policy.calendar_id, business_date=day,
                 next_business_date=next_day), SOURCE)
-    seconds = time.perf_counter() - started
-    log.info("closed business day %s in %.2fs: %s", day, seconds, counts.as_dict())
-    result.closed.append(ClosedDay(day, next_day, counts, seconds))
-    result.business_date = next_day
-    return True
 
 
 async def _close_slices(ctx: ServicingContext, day: date, previous: date | None,
@@ -125,14 +152,19 @@ async def _close_slices(ctx: ServicingContext, day: date, previous: date | None,
     pending = slice_groups(book, ctx.policy.close_transaction_rows)
     done: list[DayCloseCounts] = []
 
+    async def close_group(parts: list[int]) -> DayCloseCounts:
+        async with ctx.sessions() as session, session.begin():
+            await lock_slices_for_close(session, parts)
+            return await close_slices(
+                session, day, parts, run=run, previous=previous, source=SOURCE, now=now,
+                correlation_id=correlation_id, traceparent=traceparent)
+
     async def worker() -> None:
         while pending:
             parts = pending.pop(0)
-            async with ctx.sessions() as session, session.begin():
-                await lock_slices_for_close(session, parts)
-                done.append(await close_slices(
-                    session, day, parts, run=run, previous=previous, source=SOURCE, now=now,
-                    correlation_id=correlation_id, traceparent=traceparent))
+            # a victim rolled back whole: the group's work is all still to do
+            done.append(await retry_transient(
+                partial(close_group, parts), what=f"day close of {day}: slices {parts}"))
 
     await asyncio.gather(*(worker() for _ in range(ctx.policy.close_parallelism)))
     return sum(done, DayCloseCounts())

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import text
 
+from lending_messaging.transient import retry_transient
 from lending_servicing.adapters import calendar_repository as calendars
 from lending_servicing.domain.errors import CalendarError
 from lending_servicing.service_layer.context import ServicingContext
@@ -27,6 +28,11 @@ UPDATE installments AS i
 async def declare_holiday(ctx: ServicingContext, day: date, name: str) -> int:
     """Adds ``day`` to the calendar; returns how many installments moved. Only days after
     the last closed business date can become holidays."""
+    return await retry_transient(lambda: _declare_holiday(ctx, day, name),
+                                 what=f"holiday {day}")
+
+
+async def _declare_holiday(ctx: ServicingContext, day: date, name: str) -> int:
     policy = ctx.policy
     async with ctx.sessions() as session, session.begin():
         await lock_calendar(session)

@@ -7,6 +7,14 @@ loan half-way through a payment. So: a close transaction holds its slice's advis
 exclusively, every projection write holds its loan's slice lock shared. Projection writes
 never wait for each other; they wait only for a close of their own slice.
 
+Whoever holds several slice locks takes them in ascending slice order: the close (its
+group of slices), a holiday (all of them), and the consumer, whose one transaction per
+batch applies events of many loans. Its batches are handled sorted by slice
+(``lock_order``, given to the consumer by bootstrap.py), so the shared locks come in
+ascending order too. Out of order, a batch holding slice 5 and asking for 2 and a close
+holding 2 and asking for 5 would deadlock. Each handler locks only its own event's loan
+(the event's key), which is what the sort is by.
+
 The calendar lock orders what changes the calendar: choosing the day to close, recording
 it closed, declaring a holiday. A holiday also moves installments of every slice, so it
 takes every slice lock after the calendar lock; nothing takes them in another order.
@@ -36,6 +44,11 @@ async def lock_slices_for_close(session: AsyncSession,
     for part in sorted(parts):
         await session.execute(text("SELECT pg_advisory_xact_lock(:k, :p)"),
                               {"k": SLICE_LOCK, "p": part})
+
+
+def lock_order(loan_id: str) -> int:
+    """A consumer batch's sort key (``lending_messaging.ports.LockOrder``): the slice."""
+    return partition_of(loan_id)
 
 
 async def lock_for_projection(session: AsyncSession, loan_id: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_events.money import MoneyFormatError, from_minor_units, to_minor_units
 from lending_events.servicing import PaymentReceived, PayoffQuoteTerms
+from lending_messaging.transient import retry_transient
 from lending_platform.unit_of_work import UnitOfWork
 from lending_servicing.adapters import projection
 from lending_servicing.adapters.orm import payments, payoff_quote_uses
@@ -62,6 +63,11 @@ class PaymentAccepted:
 
 
 async def receive_payment(ctx: ServicingContext, cmd: ReceivePayment) -> PaymentAccepted:
+    return await retry_transient(lambda: _receive_payment(ctx, cmd),
+                                 what=f"payment for {cmd.loan_id}")
+
+
+async def _receive_payment(ctx: ServicingContext, cmd: ReceivePayment) -> PaymentAccepted:
     if cmd.amount <= 0:
         raise InvalidPaymentError("amount", "must be greater than zero")
     try:

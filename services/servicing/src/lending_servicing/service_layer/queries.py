@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_servicing.adapters import calendar_repository as calendars
 from lending_servicing.adapters import projection
+from lending_servicing.adapters.bucket_table import load_buckets
+from lending_servicing.domain.delinquency import Bucket, BucketRange, bucket_for
 from lending_servicing.domain.errors import InvalidPaymentError, LoanNotFoundError
 from lending_servicing.domain.payoff import DEFAULT_ORDER, LoanBalances, Payoff, payoff_on
 from lending_servicing.domain.quote_token import SignedQuote, sign
@@ -29,12 +31,18 @@ TRACKED_FIELDS = tuple(TrackedInstallment.__dataclass_fields__)
 
 @dataclass(frozen=True)
 class LoanView:
+    """A loan's standing as of ``as_of``, every figure from one computation: the statuses
+    from what is paid toward the schedule, and from them what is overdue, the days past due
+    and their bucket. (``loan.bucket`` is what the close last published: it catches up at
+    the next close and is not shown.)"""
+
     loan: Any
     business_date: date
     as_of: date  # the last closed business date (the day before the first close: yesterday)
     installments: list[InstallmentStanding]
     days_past_due: int
     overdue: int
+    bucket: Bucket
 
     @property
     def next_due(self) -> InstallmentStanding | None:
@@ -66,10 +74,17 @@ async def loan_view(ctx: ServicingContext, loan_id: str, partner_id: str | None)
         loan = await _loan(session, loan_id, partner_id)
         as_of, business_date = await _calendar_dates(ctx, session)
         rows = _tracked(await projection.installments_of(session, loan_id))
+        buckets = await load_buckets(session)
+    return standing_of(loan, business_date, as_of, rows, buckets)
+
+
+def standing_of(loan: Any, business_date: date, as_of: date, rows: list[TrackedInstallment],
+                buckets: tuple[BucketRange, ...]) -> LoanView:
     standings = standing(rows, loan.paid_to_schedule, as_of, closed=loan.status == "closed")
     overdue = sum(s.unpaid for s in standings if s.status is InstallmentStatus.MISSED)
-    return LoanView(loan, business_date, as_of, standings, days_past_due(standings, as_of),
-                    overdue)
+    dpd = days_past_due(standings, as_of)
+    return LoanView(loan, business_date, as_of, standings, dpd, overdue,
+                    bucket_for(dpd, buckets))
 
 
 @dataclass(frozen=True)

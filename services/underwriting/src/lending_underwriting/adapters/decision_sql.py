@@ -45,6 +45,14 @@ def _unnest(first: int, *columns: tuple[str, str]) -> str:
 
 
 EXPOSURE = f"SELECT {_names(_POSITION)} FROM borrower_loans WHERE borrower_token = $1"
+# Every borrower lock a batch will take, up front: the tokens given and those of the parked
+# applications named, in the order migration 0006's function takes them (hashtext,
+# ascending; the outer scan keeps the subquery's order).
+LOCK_BORROWERS = (
+    "SELECT pg_advisory_xact_lock($1, k) FROM (SELECT DISTINCT hashtext(t) AS k FROM ("
+    "SELECT unnest($2::text[]) AS t UNION ALL SELECT application->>'borrower_token' "
+    "FROM parked_applications WHERE application_id = ANY($3::text[])) AS wanted "
+    "WHERE t IS NOT NULL ORDER BY 1) AS ordered")
 # The borrowers' advisory locks (until commit), then their loans read after them: migration 0006
 LOCKED_EXPOSURES = (
     f"SELECT {_names(_POSITION)} FROM underwriting_locked_borrowers_loans($1, $2::text[])")

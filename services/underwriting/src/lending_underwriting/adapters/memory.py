@@ -105,6 +105,10 @@ class InMemoryStore:
         mine = [p for p in self.state.positions.values() if p.borrower_token == borrower_token]
         return summarise(mine, currency, now)
 
+    async def lock_borrowers(self, tokens: Sequence[str],
+                             parked_application_ids: Sequence[str]) -> None:
+        return None  # one transaction at a time: nothing to lock
+
     async def locked_exposures(self, wanted: Sequence[tuple[str, str]],
                                now: datetime) -> list[BorrowerExposure]:
         # the in-memory consumer runs one transaction at a time: nothing to lock

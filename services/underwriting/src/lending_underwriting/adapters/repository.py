@@ -72,6 +72,12 @@ class SqlStore:
         rows = await self._driver_rows(sql.EXPOSURE, borrower_token)
         return summarise([_position(r) for r in rows], currency, now)
 
+    async def lock_borrowers(self, tokens: Sequence[str],
+                             parked_application_ids: Sequence[str]) -> None:
+        if tokens or parked_application_ids:
+            await self._driver_rows(sql.LOCK_BORROWERS, BORROWER_LOCK_CLASS,
+                                    list(tokens), list(parked_application_ids))
+
     async def locked_exposures(self, wanted: Sequence[tuple[str, str]],
                                now: datetime) -> list[BorrowerExposure]:
         rows = await self._driver_rows(sql.LOCKED_EXPOSURES, BORROWER_LOCK_CLASS,

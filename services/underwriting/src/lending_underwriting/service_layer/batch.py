@@ -6,6 +6,12 @@ trips each (``decide_applications``). A group holds applications of distinct bor
 second application of a borrower must see the first one's offer), and it is decided before
 any other event of the batch is handled, so nothing handled later in the batch is handled
 before an application that came earlier.
+
+A batch may decide in several groups (and a DocumentsReceived may decide a parked
+application between them), each locking its borrowers in ascending order; across groups
+that order would break (a second group's lower borrower after a first group's higher one)
+and two batches sharing two borrowers could deadlock. So every borrower the batch may
+decide for is locked first, in one statement, in the one order (``lock_borrowers``).
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ from lending_underwriting.service_layer.handlers import as_of
 
 def build_batch_handler(uw: Underwriting, dispatcher: EventDispatcher) -> BatchHandler:
     async def handle(session: Any, envelopes: Sequence[Envelope]) -> None:
+        await uw.store_for(session).lock_borrowers(
+            [e.data["identity_hash"] for e in envelopes
+             if e.type == "ApplicationSubmitted" and "identity_hash" in e.data],
+            [e.subject for e in envelopes if e.type == "DocumentsReceived" and e.subject])
         group: dict[str, Pending] = {}  # by borrower token
 
         async def decide_group() -> None:

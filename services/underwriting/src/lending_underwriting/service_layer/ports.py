@@ -89,6 +89,13 @@ class UnderwritingStore(Protocol):
     async def exposure(self, borrower_token: str, currency: str,
                        now: datetime) -> BorrowerExposure: ...
 
+    async def lock_borrowers(self, tokens: Sequence[str],
+                             parked_application_ids: Sequence[str]) -> None:
+        """Locks, until this transaction ends, the borrowers ``tokens`` and those of the
+        parked applications named, all at once in the one order every transaction uses:
+        a batch that decides in several groups takes every borrower lock it will need
+        before its first group, so two batches sharing borrowers never deadlock."""
+
     async def locked_exposures(self, wanted: Sequence[tuple[str, str]],
                                now: datetime) -> list[BorrowerExposure]:
         """Locks the borrowers until this transaction ends (no other transaction decides for

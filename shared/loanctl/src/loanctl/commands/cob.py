@@ -6,6 +6,10 @@ database access needs no API key, and the close works whether or not the service
 The events it writes wait in servicing's outbox; the service's relay publishes them once
 it runs. It is safe beside the REST endpoint (`POST /v1/admin/business-day/close`): both
 take the same PostgreSQL lock, and a day already closed is never closed again.
+
+It never ends with a traceback: the close itself runs again any transaction PostgreSQL
+picks as a deadlock victim, and whatever still fails is said in one line on stderr with a
+non-zero exit (1), after which running the same command again is always safe.
 """
 
 from __future__ import annotations
@@ -25,6 +29,42 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object")]
 
 
 def _run_against_servicing(action: Callable[[Any], Awaitable[T]]) -> T:
+    """Runs ``action`` with servicing's context; any failure exits 1 with one line."""
+    try:
+        return _run(action)
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        typer.echo(f"error: {_explain(exc)}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _explain(exc: Exception) -> str:
+    from lending_messaging.transient import TransientFailureError
+    from lending_servicing.domain.errors import CalendarError
+
+    if isinstance(exc, CalendarError):
+        return str(exc)
+    if isinstance(exc, TransientFailureError):
+        return (f"{exc}. Days already closed stay closed and nothing is half-written; "
+                "run the same command again.")
+    if _unreachable(exc):
+        return (f"cannot reach servicing's database (SERVICING_DATABASE_URL): {exc}. "
+                "Nothing was closed.")
+    return (f"the close stopped: {type(exc).__name__}: {exc}. Days already closed stay "
+            "closed and nothing is half-written; run the same command again.")
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError | TimeoutError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _run(action: Callable[[Any], Awaitable[T]]) -> T:
     # Imported here: only this command needs the servicing package and its settings.
     import lending_servicing
     from lending_platform.database import create_engine, session_factory, upgrade_to_head
@@ -60,15 +100,10 @@ def run(
     as_json: JsonFlag = False,
 ) -> None:
     """Close each business day after the last closed one, in order, up to --as-of."""
-    from lending_servicing.domain.errors import CalendarError
     from lending_servicing.service_layer.day_close import close_business_days
 
     up_to = _parse_date(as_of)
-    try:
-        result = _run_against_servicing(lambda ctx: close_business_days(ctx, up_to))
-    except CalendarError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+    result = _run_against_servicing(lambda ctx: close_business_days(ctx, up_to))
     days = [{"business_date": d.business_date.isoformat(),
              "next_business_date": d.next_business_date.isoformat(),
              "seconds": round(d.seconds, 3), **d.counts.as_dict()} for d in result.closed]
