@@ -297,16 +297,15 @@ def _apr_case(advance: str, payment: list[str], frequency: str | None,
     if advanced_on is not None and first_on is not None and first_on <= advanced_on:
         raise InvalidLoanTermsError("first_payment_date", "must be after --advance-date")
     unit = None if frequency is None else Frequency.parse(frequency)
-    case = AprCase(amount, [_stream(p) for p in payment], unit, days, advanced_on, first_on)
-    if case.single_dated_payment and unit is not None:
-        raise InvalidLoanTermsError("frequency", "a single payment's unit-period is its term "
-                                    "(App. J (b)(4)(ii)); leave --frequency out")
-    return case
+    return AprCase(amount, [_stream(p) for p in payment], unit, days, advanced_on, first_on)
 
 
 def _reg_z(case: AprCase) -> dict[str, object]:
     if case.single_dated_payment:
         assert case.advance_date is not None and case.first_payment_date is not None
+        if case.unit is not None:
+            raise InvalidLoanTermsError("frequency", "a single payment's unit-period is its "
+                                        "term (App. J (b)(4)(ii)); leave --frequency out")
         result = apr_us_reg_z([(case.advance_date, case.advance)],
                               [(case.first_payment_date, case.streams[0][0])])
         unit, _ = single_payment_unit(case.advance_date, case.first_payment_date)
