@@ -136,7 +136,10 @@ def main() -> None:
     def _terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Both explicitly: a shell that starts `make run` in the background leaves SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt for Ctrl-C.
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         run(settings, args.ready_timeout)
     except KeyboardInterrupt:
