@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from lending_platform.database import alembic_config
 
+pytestmark = pytest.mark.integration
 SERVICES = ("intake", "underwriting", "ledger", "servicing", "collections")
 
 

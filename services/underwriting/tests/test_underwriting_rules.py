@@ -102,6 +102,9 @@ def test_loan_to_value_caps_a_collateralised_business_loan(decide_for):
 
 
 def test_a_guarantor_without_a_stated_income_is_referred_and_one_too_poor_limits(decide_for):
+    # The rule alone; that the income arrives from ApplicationSubmitted (and from intake's
+    # API) is test_underwriting_guarantor_income.py and the integration test
+    # test_guarantor_income_reaches_underwriting.py.
     app = application(product_code="micro-business", applicant_type="business",
                       security="guarantor", requested_amount=D("50000.00"),
                       monthly_income=D("60000.00"))

@@ -118,7 +118,10 @@ def test_apr_reproduces_reg_z_appendix_j_c1i(app: typer.Typer) -> None:
         "--json",
     )  # fmt: skip
     assert code == 0
-    assert json.loads(out) == {"apr": "0.0969"}
+    assert json.loads(out) == {
+        "apr": "0.0969", "method": "us-reg-z", "unit_period": "monthly",
+        "unit_periods_per_year": "12",
+        "first_payment": {"unit_periods": 1, "odd_days": 0, "fraction": "0"}}
 
 
 def test_apr_with_an_odd_first_period_and_several_streams(app: typer.Typer) -> None:
@@ -128,12 +131,14 @@ def test_apr_with_an_odd_first_period_and_several_streams(app: typer.Typer) -> N
         app, "apr", "--advance", "500", "--payment", "17.60x30", "--frequency", "weekly",
         "--first-period-days", "32", "--json",
     )  # fmt: skip
-    assert (code, json.loads(out)) == (0, {"apr": "0.1496"})
+    assert (code, json.loads(out)["apr"]) == (0, "0.1496")
+    assert json.loads(out)["first_payment"] == {"unit_periods": 4, "odd_days": 4,
+                                                "fraction": "0.5714285714"}
     code, out, _ = run(
         app, "apr", "--advance", "5000", "--payment", "230x23", "--payment", "280",
         "--json",
     )  # fmt: skip
-    assert (code, json.loads(out)) == (0, {"apr": "0.1050"})
+    assert (code, json.loads(out)["apr"]) == (0, "0.1050")
 
 
 def test_apr_eu_method_gives_the_effective_rate(app: typer.Typer) -> None:
@@ -141,7 +146,7 @@ def test_apr_eu_method_gives_the_effective_rate(app: typer.Typer) -> None:
         app, "apr", "--advance", "1000", "--payment", "88.85x12", "--method", "eu", "--json"
     )
     assert code == 0
-    assert json.loads(out) == {"apr": "0.1269"}
+    assert json.loads(out) == {"apr": "0.1269", "method": "eu", "unit_period": "monthly"}
 
 
 @pytest.mark.parametrize(

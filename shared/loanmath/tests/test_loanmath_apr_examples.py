@@ -212,3 +212,19 @@ def test_apr_inputs_are_checked() -> None:
         apr_us_reg_z_regular(D(0), [(D(10), 3)], MONTHLY)
     with pytest.raises(InvalidLoanTermsError):
         apr_us_reg_z_regular(D(100), [(D(10), 0)], MONTHLY)
+
+
+def test_reg_z_counts_whole_unit_periods_back_from_the_first_payment_then_odd_days() -> None:
+    """App. J (b)(5): (c)(1)(ii) 2-10-78 to 4-1-78 is 1 month and 19 days; (c)(1)(iv)
+    5-23-78 to 10-1-78 is 1 quarter and 39 days (4 months and 9 days, 30 a month);
+    (c)(4)(ii) 1-10-78 to 3-1-78 is no whole two-month period and 52 days. A day count
+    (50, 131, 50) gives other odd days: 20, 41 and 50."""
+    from loanmath import first_period_of_days, regz_interval
+
+    quarterly, bimonthly = Frequency.parse("quarterly"), Frequency.parse("every-2-months")
+    assert regz_interval(date(1978, 2, 10), date(1978, 4, 1), MONTHLY).odd_days == 19
+    assert regz_interval(date(1978, 5, 23), date(1978, 10, 1), quarterly).odd_days == 39
+    span = regz_interval(date(1978, 1, 10), date(1978, 3, 1), bimonthly)
+    assert (span.unit_periods, span.odd_days, span.fraction) == (0, 52, D(52) / 60)
+    assert first_period_of_days(MONTHLY, 50).odd_days == 20
+    assert first_period_of_days(quarterly, 131).odd_days == 41

@@ -34,6 +34,17 @@ def pytest_configure(config: pytest.Config) -> None:
             os.environ.setdefault(name, value)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the real servers is an integration test even if its module forgot
+    to say so: `-m "not integration"` (make test-fast) then leaves it out instead of
+    starting PostgreSQL and Kafka. Runs before pytest's own -m deselection."""
+    for item in items:
+        if "infra" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+                "integration"):
+            item.add_marker(pytest.mark.integration)
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     stack = Infra(DevstackSettings())

@@ -1,7 +1,9 @@
 """`make run`: infrastructure, simulators and the five services in the foreground until Ctrl-C.
 
 `make stop` (``python -m lending_devstack.run --stop``) stops what a `make run` started and
-nothing else: a server that was already running before `make run` is left alone.
+nothing else: a server that was already running before `make run` is left alone. While a
+`make run` is in the foreground, `make stop` asks it to stop (SIGTERM, as Ctrl-C would) and
+waits: the foreground run then reports "stopped", not a service that "exited" under it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 from lending_devstack.errors import DevstackError
-from lending_devstack.procs import wait_until
+from lending_devstack.procs import pid_alive, read_pid, wait_until
 from lending_devstack.seed import seed_demo
 from lending_devstack.services import ServiceProcess
 from lending_devstack.settings import SERVICES, DevstackSettings
@@ -26,6 +28,10 @@ from lending_simulators import SIMULATORS
 
 def _state_file(s: DevstackSettings) -> Path:
     return s.run_dir / "make-run.json"
+
+
+def _runner_pid_file(s: DevstackSettings) -> Path:
+    return s.run_dir / "make-run.pid"
 
 
 def _processes(settings: DevstackSettings) -> list[ServiceProcess]:
@@ -64,12 +70,35 @@ def stop(settings: DevstackSettings) -> None:
     state_path.unlink(missing_ok=True)
 
 
+def request_stop(settings: DevstackSettings, timeout: float = 180.0) -> None:
+    """`make stop`: a foreground `make run` is asked to stop and stops its own children
+    (so it never sees them vanish); whatever is left after it, or with no runner, is
+    stopped here."""
+    runner = read_pid(_runner_pid_file(settings))
+    if runner is not None and runner != os.getpid() and _is_make_run(runner):
+        os.kill(runner, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid_alive(runner) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    stop(settings)
+    _runner_pid_file(settings).unlink(missing_ok=True)
+
+
+def _is_make_run(pid: int) -> bool:
+    """The pid file may outlive a killed run and its pid be reused: signal only a runner."""
+    try:
+        return b"lending_devstack.run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 def run(settings: DevstackSettings, ready_timeout: float) -> None:
     began = time.monotonic()
     print("starting PostgreSQL and Kafka ...", flush=True)
     infra = Infra(settings)
     started_pg, started_kafka = infra.up()
     settings.run_dir.mkdir(parents=True, exist_ok=True)
+    _runner_pid_file(settings).write_text(str(os.getpid()))
     state = _state_file(settings)
     previous = json.loads(state.read_text()) if state.exists() else {}
     state.write_text(json.dumps({
@@ -101,6 +130,16 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         time.sleep(0.5)
 
 
+def _shutdown(settings: DevstackSettings) -> None:
+    # A second request (Ctrl-C, or `make stop` beside us) must not interrupt the stop itself.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        stop(settings)
+    finally:
+        _runner_pid_file(settings).unlink(missing_ok=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stop", action="store_true", help="stop what `make run` started")
@@ -108,23 +147,26 @@ def main() -> None:
     args = parser.parse_args()
     settings = DevstackSettings()
     if args.stop:
-        stop(settings)
+        request_stop(settings)
         print("stopped")
         return
 
     def _terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # Both explicitly: a shell that starts `make run` in the background leaves SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt for Ctrl-C.
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         run(settings, args.ready_timeout)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
     except DevstackError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
-        stop(settings)
+        _shutdown(settings)
         sys.exit(1)
-    stop(settings)
+    _shutdown(settings)
     print("stopped", flush=True)
 
 

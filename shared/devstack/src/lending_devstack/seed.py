@@ -32,7 +32,7 @@ def seed_demo(settings: DevstackSettings, receiver: str = RECEIVER) -> list[str]
                     rate_limit=100)
                 return made.principal_id, made.api_key, made.webhook_secret, True
             except credentials.PrincipalExistsError:
-                rotated = await credentials.rotate(sessions, DEMO_PARTNER)
+                rotated = await credentials.rotate(sessions, DEMO_PARTNER, kind="partner")
                 return rotated.principal_id, rotated.api_key, None, False
         finally:
             await engine.dispose()

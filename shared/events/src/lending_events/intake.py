@@ -47,6 +47,13 @@ class ApplicationSubmitted(IntakeEvent):
     )
     declared_monthly_income: Amount | None = None
     declared_monthly_obligations: Amount | None = None
+    declared_business_monthly_revenue: Amount | None = Field(
+        default=None, description="A business applicant's declared monthly revenue"
+    )
+    guarantor_monthly_income: Amount | None = Field(
+        default=None, description="The guarantor's declared monthly income (security "
+        "guarantor); absent: not stated, and underwriting refers it for verification"
+    )
     documents_complete: bool
     missing_documents: list[ReasonCode] = Field(default_factory=list)
     consent_given_at: AwareDatetime

@@ -14,16 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, StringConstraints, WithJsonSchema
 
-# ISO 4217 exponents that differ from the default of 2.
-# TODO: delegate to loanmath's currency table once that package exists; keep this the only
-# copy in lending_events so there is one place to switch.
-_EXPONENT_EXCEPTIONS: dict[str, int] = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
-    ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
-}
+from loanmath.currencies import minor_units
+
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
 
@@ -33,10 +25,11 @@ class MoneyFormatError(ValueError):
 
 
 def minor_digits(currency: str) -> int:
-    """Number of digits after the decimal point for an ISO 4217 currency code."""
-    if not _CURRENCY_RE.match(currency):
-        raise MoneyFormatError(f"{currency!r} is not an ISO 4217 currency code")
-    return _EXPONENT_EXCEPTIONS.get(currency, 2)
+    """Digits after the decimal point for an ISO 4217 code, from loanmath's one table."""
+    digits = minor_units(currency) if _CURRENCY_RE.match(currency) else None
+    if digits is None:
+        raise MoneyFormatError(f"{currency!r} is not an ISO 4217 currency with minor units")
+    return digits
 
 
 def check_amount(amount: Decimal, currency: str, where: str = "amount") -> None:

@@ -112,30 +112,48 @@ def _round_rate(rate: Decimal, places: Decimal = RATE_PLACES) -> Decimal:
     return rate.quantize(places)
 
 
-def regz_span(start: date, end: date, unit: Frequency) -> tuple[int, Decimal]:
-    """Whole unit-periods and the fractional unit-period from start to end (App. J (b)(5))."""
+@dataclass(frozen=True, slots=True)
+class RegZSpan:
+    """An interval as App. J (b)(5) counts it: whole unit-periods counted back from its
+    end, then the odd days left over (App. J days: 30 a month, 15 a semimonth; actual days
+    for a weekly, daily or yearly unit-period) and what fraction f of a unit-period they
+    are."""
+
+    unit_periods: int
+    odd_days: int
+    fraction: Decimal
+
+
+def regz_interval(start: date, end: date, unit: Frequency) -> RegZSpan:
+    """Whole unit-periods, odd days and the fractional unit-period from start to end."""
     days = (end - start).days
     if days < 0:
         raise InvalidLoanTermsError("dates", f"{end} is before {start}")
     if unit.unit in (FrequencyUnit.DAY, FrequencyUnit.WEEK):
         whole, rest = divmod(days, unit.nominal_days)  # (b)(5)(iv)
-        return whole, Decimal(rest) / unit.nominal_days
+        return RegZSpan(whole, rest, Decimal(rest) / unit.nominal_days)
     months = (end.year - start.year) * 12 + end.month - start.month
     while months > 0 and add_months_month_end(end, -months) < start:
         months -= 1
     months = max(months, 0)
     odd_days = (add_months_month_end(end, -months) - start).days
     if unit.unit is FrequencyUnit.MONTH and unit.every == 1:  # (b)(5)(ii)
-        return months, Decimal(odd_days) / 30
+        return RegZSpan(months, odd_days, Decimal(odd_days) / 30)
     if unit.unit is FrequencyUnit.MONTH and unit.every == 12:  # (b)(5)(v)
         years, rest_months = divmod(months, 12)
-        if odd_days == 0:
-            return years, Decimal(rest_months) / 12
         rest = (add_months_month_end(end, -12 * years) - start).days
-        return years, Decimal(rest) / 365
+        if odd_days == 0:
+            return RegZSpan(years, rest, Decimal(rest_months) / 12)
+        return RegZSpan(years, rest, Decimal(rest) / 365)
     divisor = unit.nominal_days  # (b)(5)(iii): 30 per month, 15 per semimonth
     whole, rest = divmod(30 * months + odd_days, divisor)
-    return whole, Decimal(rest) / divisor
+    return RegZSpan(whole, rest, Decimal(rest) / divisor)
+
+
+def regz_span(start: date, end: date, unit: Frequency) -> tuple[int, Decimal]:
+    """Whole unit-periods and the fractional unit-period from start to end (App. J (b)(5))."""
+    span = regz_interval(start, end, unit)
+    return span.unit_periods, span.fraction
 
 
 def single_payment_unit(start: date, end: date) -> tuple[Frequency, Decimal]:
@@ -180,15 +198,23 @@ def apr_us_reg_z(
     return apr_actuarial([timed(a) for a in adv], [timed(p) for p in pay], per_year)
 
 
+def first_period_of_days(unit: Frequency, days: int) -> RegZSpan:
+    """The first period given as a number of days, counted in App. J days (30 a month, 15 a
+    semimonth, 365 a year): it cannot tell 28 days of February from a month, which
+    ``regz_interval`` on the actual dates can."""
+    if days < 1:
+        raise InvalidLoanTermsError("first_period_days", "must be at least 1")
+    divisor = 365 if unit.unit is FrequencyUnit.MONTH and unit.every == 12 else unit.nominal_days
+    whole, rest = divmod(days, divisor)
+    return RegZSpan(whole, rest, Decimal(rest) / divisor)
+
+
 def first_period_span(unit: Frequency, first_period_days: int | None) -> tuple[int, Decimal]:
     """(t, f) of the first payment when the first period is `first_period_days` long."""
     if first_period_days is None:
         return 1, Decimal(0)
-    if first_period_days < 1:
-        raise InvalidLoanTermsError("first_period_days", "must be at least 1")
-    divisor = 365 if unit.unit is FrequencyUnit.MONTH and unit.every == 12 else unit.nominal_days
-    whole, rest = divmod(first_period_days, divisor)
-    return whole, Decimal(rest) / divisor
+    span = first_period_of_days(unit, first_period_days)
+    return span.unit_periods, span.fraction
 
 
 def apr_us_reg_z_regular(
@@ -196,11 +222,16 @@ def apr_us_reg_z_regular(
     streams: Sequence[tuple[Decimal, int]],
     unit_period: Frequency,
     first_period_days: int | None = None,
+    *,
+    first_period: RegZSpan | None = None,
 ) -> AprResult:
     """One advance, then consecutive streams of (amount, count) payments one unit-period
-    apart; the first payment falls `first_period_days` after the advance (default: one
-    unit-period)."""
-    t0, f = first_period_span(unit_period, first_period_days)
+    apart; the first payment falls `first_period_days` after the advance, or
+    `first_period` (from the dates, ``regz_interval``) after it (default: one unit-period)."""
+    if first_period is not None:
+        t0, f = first_period.unit_periods, first_period.fraction
+    else:
+        t0, f = first_period_span(unit_period, first_period_days)
     payments = [TimedAmount(amount, t0 + k, f) for k, amount in enumerate(_expand(streams))]
     return apr_actuarial([TimedAmount(advance, 0)], payments, unit_period.periods_per_year)
 
@@ -339,9 +370,15 @@ def apr_eu_regular(
     streams: Sequence[tuple[Decimal, int]],
     frequency: Frequency,
     first_period_days: int | None = None,
+    *,
+    first_years: Fraction | None = None,
 ) -> Decimal:
+    """The APRC of regular streams; the first payment one period after the advance, or
+    `first_period_days` days, or `first_years` (``eu_year_fraction`` of the dates)."""
     step = eu_period_years(frequency)
     first = step if first_period_days is None else Fraction(first_period_days, 365)
+    if first_years is not None:
+        first = first_years
     payments = [
         YearTimedAmount(amount, first + k * step) for k, amount in enumerate(_expand(streams))
     ]

@@ -5,21 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from loanmath.currencies import minor_units
 from loanmath.errors import CurrencyMismatchError, InvalidLoanTermsError, UnknownCurrencyError
 from loanmath.rounding import RoundingMode, round_minor
-
-# ISO 4217 minor-unit exponents for the currencies a lender is likely to meet.
-_EXPONENTS: dict[str, int] = {
-    **{
-        c: 2
-        for c in (
-            "AED AUD BRL CAD CHF CNY CZK DKK EGP EUR GBP GHS HKD IDR INR KES KZT MAD MXN "
-            "MYR NGN NOK NZD PHP PKR PLN RUB SAR SEK SGD THB TRY TWD TZS UAH USD ZAR ZMW"
-        ).split()
-    },
-    **{c: 0 for c in "CLP ISK JPY KRW PYG RWF UGX VND XAF XOF".split()},
-    **{c: 3 for c in "BHD IQD JOD KWD LYD OMR TND".split()},
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +18,7 @@ class Currency:
     @classmethod
     def of(cls, code: str, field: str = "currency") -> Currency:
         normalized = code.strip().upper()
-        exponent = _EXPONENTS.get(normalized)
+        exponent = minor_units(normalized)
         if exponent is None:
             raise UnknownCurrencyError(code, field)
         return _CURRENCIES.setdefault(normalized, cls(normalized, exponent))

@@ -15,6 +15,7 @@ from lending_platform.heap import settled_heap
 from lending_platform.logs import configure_logging
 from lending_platform.observability import install_observability
 from lending_platform.ops import ops_router
+from lending_platform.problem_openapi import install_problem_openapi
 from lending_platform.problems import install_problem_handlers
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
@@ -48,6 +49,7 @@ def build_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
+    install_problem_openapi(app)
     install_observability(app, CollectorRegistry())
 
     async def _starting() -> None:

@@ -32,9 +32,9 @@ from fastapi import FastAPI, Query
 from pydantic import BaseModel, Field
 
 from lending_simulators.common import problem, simulator_app
+from loanmath.currencies import minor_units
 
 DEFAULT_PORT = 8100
-_MINOR_DIGITS = {"JPY": 0, "KRW": 0, "VND": 0, "KWD": 3, "BHD": 3, "JOD": 3, "OMR": 3}
 
 
 class FailNext(BaseModel):
@@ -66,7 +66,8 @@ def _poisson(rng: random.Random, lam: float) -> int:
 
 
 def _amount(value: float, currency: str) -> str:
-    digits = _MINOR_DIGITS.get(currency, 2)
+    digits = minor_units(currency)
+    digits = 2 if digits is None else digits
     return f"{max(0.0, value):.{digits}f}"
 
 

@@ -25,6 +25,8 @@ class Requested:
     collateral_value: Decimal | None = None
     monthly_income: Decimal | None = None
     monthly_debt_payments: Decimal | None = None
+    business_monthly_revenue: Decimal | None = None
+    guarantor_monthly_income: Decimal | None = None  # security "guarantor" only
 
 
 def check_application(

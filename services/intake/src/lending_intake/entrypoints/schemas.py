@@ -69,8 +69,9 @@ class FinancesCreate(Strict):
     monthly_income: Annotated[Decimal, Field(ge=0, le=100_000_000, decimal_places=2)]
     monthly_debt_payments: Annotated[Decimal, Field(ge=0, le=100_000_000, decimal_places=2)]
     employment: Literal["salaried", "self_employed", "business_owner", "other"]
-    business_monthly_revenue: Annotated[
-        Decimal, Field(ge=0, le=10_000_000_000, decimal_places=2)] | None = None
+    business_monthly_revenue: Annotated[Decimal, Field(
+        ge=0, le=10_000_000_000, decimal_places=2,
+        description="A business applicant's monthly revenue")] | None = None
 
 
 class NoSecurity(Strict):
@@ -83,6 +84,10 @@ class GuarantorSecurity(Strict):
     national_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{6,32}$")]
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")]
     relationship: Text
+    monthly_income: Annotated[Decimal, Field(
+        ge=0, le=100_000_000, decimal_places=2,
+        description="The guarantor's monthly income; without it an underwriter verifies it "
+        "(the application is referred)")] | None = None
 
 
 class CollateralSecurity(Strict):

@@ -59,13 +59,20 @@ def _requested(body: dict[str, Any]) -> Requested:
             body["applicant"]["date_of_birth"]),
         security_type=sec["type"], monthly_income=Decimal(fin["monthly_income"]),
         monthly_debt_payments=Decimal(fin["monthly_debt_payments"]),
+        business_monthly_revenue=_decimal(fin.get("business_monthly_revenue")),
+        guarantor_monthly_income=_decimal(sec.get("monthly_income")),
     )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 async def submit_application(ctx: IntakeContext, cmd: SubmitApplication) -> Submitted:
     body = cmd.body
     now = ctx.clock()
-    product, errors = check_application(ctx.catalogue, _requested(body), now.date())
+    requested = _requested(body)
+    product, errors = check_application(ctx.catalogue, requested, now.date())
     if errors or product is None:
         raise InvalidApplicationError(errors)
     request_sha256 = hashlib.sha256(canonical_json(body)).hexdigest()
@@ -77,7 +84,7 @@ async def submit_application(ctx: IntakeContext, cmd: SubmitApplication) -> Subm
                 "location": f"/v1/applications/{app_id}"}
     partner = await ctx.partners.lookup(ctx.sessions, cmd.partner_id)
     identity_hash = ctx.identity_hash(body["applicant"]["national_id"])
-    event = _submitted_event(app, body, product.applicant_type, product.term_unit,
+    event = _submitted_event(app, body, requested, product.applicant_type, product.term_unit,
                              identity_hash, partner.channel if partner else "app", now)
     earlier = await ctx.submissions.write(NewSubmission(
         partner_id=cmd.partner_id, idempotency_key=cmd.idempotency_key,
@@ -98,8 +105,8 @@ async def submit_application(ctx: IntakeContext, cmd: SubmitApplication) -> Subm
     return Submitted(earlier.status_code, earlier.response, replayed=True)
 
 
-def _submitted_event(app: Application, body: dict[str, Any], applicant_type: str,
-                     term_unit: str, identity_hash: str, channel: str,
+def _submitted_event(app: Application, body: dict[str, Any], requested: Requested,
+                     applicant_type: str, term_unit: str, identity_hash: str, channel: str,
                      now: datetime) -> ApplicationSubmitted:
     req, fin, sec = body["requested"], body["finances"], body["security"]
     consent_at = body["consents"].get("given_at")
@@ -116,6 +123,9 @@ def _submitted_event(app: Application, body: dict[str, Any], applicant_type: str
         related_party_id=sec.get("buyer_id"),
         declared_monthly_income=_money(fin["monthly_income"], req["currency"]),
         declared_monthly_obligations=_money(fin["monthly_debt_payments"], req["currency"]),
+        declared_business_monthly_revenue=_money(requested.business_monthly_revenue,
+                                                 req["currency"]),
+        guarantor_monthly_income=_money(requested.guarantor_monthly_income, req["currency"]),
         documents_complete=not app.missing_documents,
         missing_documents=app.missing_documents,
         consent_given_at=datetime.fromisoformat(consent_at) if consent_at else now,

@@ -71,15 +71,24 @@ async def _revoke_all(uow: UnitOfWork, principal_id: str, reason: str) -> list[s
     return key_ids
 
 
-async def _find(session: AsyncSession, ref: str) -> tuple[str, str, str, int | None]:
-    """(id, kind, name, rate limit) of a partner or operator given its id or name."""
-    for table, kind in ((partners, PARTNER), (operators, OPERATOR)):
-        limit = table.c.rate_limit_per_second if table is partners else None
-        columns = [table.c.id, table.c.name] + ([limit] if limit is not None else [])
+async def _find(session: AsyncSession, ref: str, kind: str) -> tuple[str, str, int | None]:
+    """(id, name, rate limit) of the ``kind`` (partner or operator) with that id or name.
+
+    Only that kind's table is searched: a partner and an operator may share a name, and an
+    operator command must never revoke or re-key a partner (nor the other way round)."""
+    if kind == PARTNER:
         row = (await session.execute(
-            select(*columns).where((table.c.id == ref) | (table.c.name == ref)))).first()
+            select(partners.c.id, partners.c.name, partners.c.rate_limit_per_second)
+            .where((partners.c.id == ref) | (partners.c.name == ref)))).first()
         if row:
-            return row[0], kind, row[1], (row[2] if kind == PARTNER else None)
+            return row[0], row[1], row[2]
+    elif kind == OPERATOR:
+        found = (await session.execute(select(operators.c.id, operators.c.name).where(
+            (operators.c.id == ref) | (operators.c.name == ref)))).first()
+        if found:
+            return found[0], found[1], None
+    else:
+        raise ValueError(f"kind must be {PARTNER} or {OPERATOR}")
     raise PrincipalNotFoundError(ref)
 
 
@@ -119,10 +128,11 @@ async def create_operator(
     return IssuedCredential(operator_id, key.api_key, key.key_id)
 
 
-async def rotate(sessions: async_sessionmaker[AsyncSession], ref: str) -> IssuedCredential:
-    """A new key for the partner or operator; its previous keys stop working."""
+async def rotate(sessions: async_sessionmaker[AsyncSession], ref: str, *,
+                 kind: str) -> IssuedCredential:
+    """A new key for the partner or operator (``kind``); its previous keys stop working."""
     async with UnitOfWork(sessions, SOURCE) as uow:
-        principal_id, kind, name, rate_limit = await _find(uow.session, ref)
+        principal_id, name, rate_limit = await _find(uow.session, ref, kind)
         role = PARTNER if kind == PARTNER else (await uow.session.execute(
             select(operators.c.role).where(operators.c.id == principal_id))).scalar_one()
         await _revoke_all(uow, principal_id, "rotated")
@@ -131,10 +141,11 @@ async def rotate(sessions: async_sessionmaker[AsyncSession], ref: str) -> Issued
     return IssuedCredential(principal_id, key.api_key, key.key_id)
 
 
-async def revoke(sessions: async_sessionmaker[AsyncSession], ref: str) -> list[str]:
-    """Revokes every key of the partner or operator; returns the revoked key ids."""
+async def revoke(sessions: async_sessionmaker[AsyncSession], ref: str, *,
+                 kind: str) -> list[str]:
+    """Revokes every key of the partner or operator (``kind``); returns the key ids."""
     async with UnitOfWork(sessions, SOURCE) as uow:
-        principal_id, *_ = await _find(uow.session, ref)
+        principal_id, *_ = await _find(uow.session, ref, kind)
         revoked = await _revoke_all(uow, principal_id, "revoked")
         await uow.commit()
     return revoked
@@ -143,9 +154,7 @@ async def revoke(sessions: async_sessionmaker[AsyncSession], ref: str) -> list[s
 async def set_webhook_url(sessions: async_sessionmaker[AsyncSession], ref: str,
                           url: str | None) -> None:
     async with UnitOfWork(sessions, SOURCE) as uow:
-        principal_id, kind, *_ = await _find(uow.session, ref)
-        if kind != PARTNER:
-            raise PrincipalNotFoundError(ref)
+        principal_id, *_ = await _find(uow.session, ref, PARTNER)
         await uow.session.execute(
             update(partners).where(partners.c.id == principal_id).values(webhook_url=url))
         await uow.commit()

@@ -32,8 +32,10 @@ class Application:
     related_party_id: str | None = None
     monthly_income: Decimal | None = None
     monthly_obligations: Decimal | None = None
-    # Not on ApplicationSubmitted today (see docs/underwriting.md): None means "unverified".
+    # As the partner declared it; None: not stated, so the guarantor rule refers it.
     guarantor_monthly_income: Decimal | None = None
+    # No rule reads it yet: kept with the decision's inputs for the underwriter who reviews.
+    business_monthly_revenue: Decimal | None = None
     documents_complete: bool = True
     missing_documents: tuple[str, ...] = ()
 
@@ -44,7 +46,8 @@ class Application:
     def from_dict(cls, data: dict[str, Any]) -> Application:
         values = dict(data)
         for name in ("requested_amount", "collateral_value", "monthly_income",
-                     "monthly_obligations", "guarantor_monthly_income"):
+                     "monthly_obligations", "guarantor_monthly_income",
+                     "business_monthly_revenue"):
             if values.get(name) is not None:
                 values[name] = Decimal(values[name])
         values["submitted_at"] = datetime.fromisoformat(values["submitted_at"])

@@ -61,6 +61,8 @@ def application_from(event: ApplicationSubmitted) -> Application:
         related_party_id=event.related_party_id,
         monthly_income=event.declared_monthly_income,
         monthly_obligations=event.declared_monthly_obligations,
+        guarantor_monthly_income=event.guarantor_monthly_income,
+        business_monthly_revenue=event.declared_business_monthly_revenue,
         documents_complete=event.documents_complete,
         missing_documents=tuple(event.missing_documents),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, NoReturn
@@ -27,13 +28,19 @@ from loanmath import (
     InvalidLoanTermsError,
     LoanTerms,
     Money,
+    RegZSpan,
     RoundingMode,
     Schedule,
     apr_eu_regular,
+    apr_us_reg_z,
     apr_us_reg_z_regular,
     build_schedule,
+    eu_year_fraction,
+    first_period_of_days,
+    regz_interval,
     schedule_apr,
 )
+from loanmath.apr import single_payment_unit
 
 # LoanTerms field (or parser field) -> the option that carries it.
 OPTION_FOR_FIELD = {
@@ -58,9 +65,13 @@ OPTION_FOR_FIELD = {
     "advance": "--advance",
     "payment": "--payment",
     "first_period_days": "--first-period-days",
+    "advance_date": "--advance-date",
+    "first_payment_date": "--first-payment-date",
+    "dates": "--first-payment-date",
     "apr_method": "--method",
 }
 RATE_DISPLAY = Decimal("0.0001")
+MONTHLY = Frequency.parse("monthly")
 APR_METHODS = ("us-reg-z", "eu")
 
 
@@ -248,11 +259,110 @@ def _stream(text: str) -> tuple[Decimal, int]:
     return value, number
 
 
+@dataclass(frozen=True)
+class AprCase:
+    """What `loanctl apr` was asked: one advance, then payment streams one unit-period
+    apart, the first after `first_period_days`, or on `first_payment_date` (Reg Z's way)."""
+
+    advance: Decimal
+    streams: list[tuple[Decimal, int]]
+    unit: Frequency | None  # None: not given
+    first_period_days: int | None
+    advance_date: date | None
+    first_payment_date: date | None
+
+    @property
+    def single_dated_payment(self) -> bool:
+        return (self.first_payment_date is not None and len(self.streams) == 1
+                and self.streams[0][1] == 1)
+
+
+def _apr_case(advance: str, payment: list[str], frequency: str | None,
+              first_period_days: str | None, advance_date: str | None,
+              first_payment_date: str | None) -> AprCase:
+    amount = _decimal(advance, "advance")
+    if amount <= 0:
+        raise InvalidLoanTermsError("advance", "must be greater than zero")
+    days = None if first_period_days is None else _int(first_period_days, "first_period_days")
+    advanced_on = None if advance_date is None else _date(advance_date, "advance_date")
+    first_on = None if first_payment_date is None else _date(first_payment_date,
+                                                             "first_payment_date")
+    if (advanced_on is None) != (first_on is None):
+        missing = "advance_date" if advanced_on is None else "first_payment_date"
+        raise InvalidLoanTermsError(missing, "--advance-date and --first-payment-date go "
+                                    "together")
+    if first_on is not None and days is not None:
+        raise InvalidLoanTermsError("first_period_days", "give the dates or the day count, "
+                                    "not both")
+    if advanced_on is not None and first_on is not None and first_on <= advanced_on:
+        raise InvalidLoanTermsError("first_payment_date", "must be after --advance-date")
+    unit = None if frequency is None else Frequency.parse(frequency)
+    return AprCase(amount, [_stream(p) for p in payment], unit, days, advanced_on, first_on)
+
+
+def _reg_z(case: AprCase) -> dict[str, object]:
+    if case.single_dated_payment:
+        assert case.advance_date is not None and case.first_payment_date is not None
+        if case.unit is not None:
+            raise InvalidLoanTermsError("frequency", "a single payment's unit-period is its "
+                                        "term (App. J (b)(4)(ii)); leave --frequency out")
+        result = apr_us_reg_z([(case.advance_date, case.advance)],
+                              [(case.first_payment_date, case.streams[0][0])])
+        unit, _ = single_payment_unit(case.advance_date, case.first_payment_date)
+        first = RegZSpan(1, 0, Decimal(0))  # (b)(5)(vi), (vii): the term is one unit-period
+    else:
+        unit = case.unit or MONTHLY
+        if case.advance_date is not None and case.first_payment_date is not None:
+            first = regz_interval(case.advance_date, case.first_payment_date, unit)
+        elif case.first_period_days is not None:
+            first = first_period_of_days(unit, case.first_period_days)
+        else:
+            first = RegZSpan(1, 0, Decimal(0))
+        result = apr_us_reg_z_regular(case.advance, case.streams, unit, first_period=first)
+    return {
+        "apr": _rate(result.apr), "method": "us-reg-z", "unit_period": unit.label,
+        "unit_periods_per_year": _ratio(result.periods_per_year),
+        "first_payment": {"unit_periods": first.unit_periods, "odd_days": first.odd_days,
+                          "fraction": _ratio(first.fraction)},
+    }
+
+
+def _eu(case: AprCase) -> dict[str, object]:
+    if case.first_period_days is not None and case.first_period_days < 1:
+        raise InvalidLoanTermsError("first_period_days", "must be at least 1")
+    unit = case.unit or MONTHLY
+    years = None
+    if case.advance_date is not None and case.first_payment_date is not None:
+        years = eu_year_fraction(case.advance_date, case.first_payment_date, unit)
+    rate = apr_eu_regular(case.advance, case.streams, unit, case.first_period_days,
+                          first_years=years)
+    out: dict[str, object] = {"apr": _rate(rate), "method": "eu", "unit_period": unit.label}
+    if years is not None:
+        out["first_payment"] = {"years": f"{years.numerator}/{years.denominator}"}
+    return out
+
+
+def _ratio(value: Decimal) -> str:
+    """A count or fraction of unit-periods to 10 places (365/255 = 1.4313725490)."""
+    return format(value.quantize(Decimal("1e-10")).normalize(), "f")
+
+
 def apr(
     advance: Annotated[str, typer.Option(help="Amount financed (received by the borrower)")],
     payment: Annotated[list[str], typer.Option(help="AMOUNTxCOUNT, repeatable, in order")],
-    frequency: Annotated[str, typer.Option(help="Payment frequency (the unit-period)")] = "monthly",
-    first_period_days: Annotated[str | None, typer.Option(help="Days to the first payment")] = None,
+    frequency: Annotated[
+        str | None, typer.Option(help="Payment frequency, the unit-period [monthly]")
+    ] = None,
+    advance_date: Annotated[
+        str | None, typer.Option(help="Date of the advance, YYYY-MM-DD (with the next)")
+    ] = None,
+    first_payment_date: Annotated[
+        str | None, typer.Option(help="Date of the first payment, YYYY-MM-DD: whole "
+                                 "unit-periods are counted back from it, then odd days")
+    ] = None,
+    first_period_days: Annotated[
+        str | None, typer.Option(help="Days to the first payment (30 a month, 15 a semimonth)")
+    ] = None,
     method: Annotated[str, typer.Option(help="us-reg-z (Appendix J) or eu (APRC)")] = "us-reg-z",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
@@ -263,22 +373,19 @@ def apr(
             raise InvalidLoanTermsError(
                 "apr_method", f"unknown method {method!r}; expected us-reg-z or eu"
             )
-        amount = _decimal(advance, "advance")
-        if amount <= 0:
-            raise InvalidLoanTermsError("advance", "must be greater than zero")
-        streams = [_stream(p) for p in payment]
-        unit = Frequency.parse(frequency)
-        days = None if first_period_days is None else _int(first_period_days, "first_period_days")
-        if chosen == "eu":
-            if days is not None and days < 1:
-                raise InvalidLoanTermsError("first_period_days", "must be at least 1")
-            rate = apr_eu_regular(amount, streams, unit, days)
-        else:
-            rate = apr_us_reg_z_regular(amount, streams, unit, days).apr
+        case = _apr_case(advance, payment, frequency, first_period_days, advance_date,
+                         first_payment_date)
+        data = _eu(case) if chosen == "eu" else _reg_z(case)
     if as_json:
-        typer.echo(json.dumps({"apr": _rate(rate)}))
-    else:
-        typer.echo(f"APR {_rate(rate)} ({(rate * 100).quantize(Decimal('0.01'))}%)")
+        typer.echo(json.dumps(data))
+        return
+    rate = Decimal(str(data["apr"]))
+    typer.echo(f"APR {data['apr']} ({(rate * 100).quantize(Decimal('0.01'))}%)")
+    first = data.get("first_payment")
+    if isinstance(first, dict) and "unit_periods" in first:
+        typer.echo(f"first payment after {first['unit_periods']} unit-period(s) "
+                   f"({data['unit_period']}) and {first['odd_days']} odd day(s): "
+                   f"f = {first['fraction']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from lending_platform.credentials import OPERATOR
 from loanctl.commands._credentials import emit, fail, run_against_intake
 
 app = typer.Typer(help="Create operators and manage their API keys.", no_args_is_help=True)
@@ -36,7 +37,7 @@ def rotate(operator: str, as_json: JsonFlag = False) -> None:
     from lending_intake.service_layer import credentials
 
     try:
-        issued = run_against_intake(lambda s: credentials.rotate(s, operator))
+        issued = run_against_intake(lambda s: credentials.rotate(s, operator, kind=OPERATOR))
     except credentials.PrincipalNotFoundError:
         fail(f"no operator {operator!r}")
     emit({"operator_id": issued.principal_id, "api_key": issued.api_key}, as_json)
@@ -48,7 +49,7 @@ def revoke(operator: str, as_json: JsonFlag = False) -> None:
     from lending_intake.service_layer import credentials
 
     try:
-        key_ids = run_against_intake(lambda s: credentials.revoke(s, operator))
+        key_ids = run_against_intake(lambda s: credentials.revoke(s, operator, kind=OPERATOR))
     except credentials.PrincipalNotFoundError:
         fail(f"no operator {operator!r}")
     emit({"operator": operator, "revoked_key_ids": key_ids}, as_json)

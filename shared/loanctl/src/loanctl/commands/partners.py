@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lending_platform.credentials import PARTNER
 from loanctl.commands._credentials import emit, fail, run_against_intake
 
 app = typer.Typer(help="Create partners and manage their API keys.", no_args_is_help=True)
@@ -52,7 +53,7 @@ def rotate(partner: str, as_json: JsonFlag = False) -> None:
     from lending_intake.service_layer import credentials
 
     try:
-        issued = run_against_intake(lambda s: credentials.rotate(s, partner))
+        issued = run_against_intake(lambda s: credentials.rotate(s, partner, kind=PARTNER))
     except credentials.PrincipalNotFoundError:
         fail(f"no partner {partner!r}")
     emit({"partner_id": issued.principal_id, "api_key": issued.api_key}, as_json)
@@ -64,7 +65,7 @@ def revoke(partner: str, as_json: JsonFlag = False) -> None:
     from lending_intake.service_layer import credentials
 
     try:
-        key_ids = run_against_intake(lambda s: credentials.revoke(s, partner))
+        key_ids = run_against_intake(lambda s: credentials.revoke(s, partner, kind=PARTNER))
     except credentials.PrincipalNotFoundError:
         fail(f"no partner {partner!r}")
     emit({"partner": partner, "revoked_key_ids": key_ids}, as_json)
