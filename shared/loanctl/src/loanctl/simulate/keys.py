@@ -40,23 +40,23 @@ def issue_keys(partners: int, prefix: str = "sim") -> Keys:
     from loanctl.commands._credentials import run_against_intake
 
     async def issue(sessions: Any) -> Keys:
-        async def created_or_rotated(name: str,
+        async def created_or_rotated(name: str, kind: str,
                                      create: Callable[[], Awaitable[Any]]) -> Actor:
             try:
                 made = await create()
             except credentials.PrincipalExistsError:
-                made = await credentials.rotate(sessions, name)
+                made = await credentials.rotate(sessions, name, kind=kind)
             return Actor(name, made.principal_id, made.api_key)
 
         channels = []
         for n in range(1, partners + 1):
             name = f"{prefix}-partner-{n}"
-            channels.append(await created_or_rotated(name, partial(
+            channels.append(await created_or_rotated(name, "partner", partial(
                 credentials.create_partner, sessions, name, rate_limit=10_000)))
         staff = {}
         for who, role in OPERATORS:
             name = f"{prefix}-{who}"
-            staff[who] = await created_or_rotated(name, partial(
+            staff[who] = await created_or_rotated(name, "operator", partial(
                 credentials.create_operator, sessions, name, role=role))
         return Keys(tuple(channels), staff["admin"], staff["underwriter"],
                     staff["collector"], staff["checker"])
