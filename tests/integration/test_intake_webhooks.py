@@ -79,7 +79,7 @@ async def test_a_webhook_verifies_with_the_documented_recipe_and_is_retried(
 async def test_a_partner_without_a_webhook_gets_no_deliveries(service_app):
     app = service_app("intake")
     async with running(app) as client:
-        partner = await credentials.create_partner(app.state.runtime.sessions, "no-hooks")
+        partner = await credentials.create_partner(app.state.runtime.ports["issuer"], "no-hooks")
         await client.post("/v1/applications", json=application_body(),
                           headers=auth(partner.api_key, new_key()))
         log = await client.get("/v1/webhook-deliveries", headers=auth(partner.api_key))

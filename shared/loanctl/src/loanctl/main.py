@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from loanctl.commands import (
+    applications,
     cob,
     dlq,
     inbox,
@@ -26,6 +27,7 @@ app.add_typer(scorecard.app, name="scorecard")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(partners.app, name="partners")
 app.add_typer(operators.app, name="operators")
+app.add_typer(applications.app, name="applications")
 app.add_typer(cob.app, name="cob")
 app.add_typer(report.app, name="report")
 loanmath_cmds.register(app)
