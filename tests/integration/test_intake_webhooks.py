@@ -28,7 +28,8 @@ async def test_a_webhook_verifies_with_the_documented_recipe_and_is_retried(
     service_app, kafka_bootstrap
 ):
     receiver = receiver_app()
-    app = service_app("intake", webhook_backoff_scale=0.01, webhook_poll_seconds=0.05)
+    app = service_app("intake", webhook_backoff_scale=0.01, webhook_poll_seconds=0.05,
+                      webhook_allowed_hosts="127.0.0.1")  # the receiver runs on loopback
     async with serve_http(receiver) as base, running(app) as client:
         import httpx
 

@@ -96,7 +96,12 @@ def _expiry_column() -> Column[Any]:
     return Column("expires_at", DateTime(timezone=True), nullable=True)
 
 
-credentials = Table("credentials", MetaData(), *credentials_columns(), _expiry_column())
+def projection_columns() -> list[Column[Any]]:
+    """Every column of the table as the migrations leave it (fresh objects each call)."""
+    return [*credentials_columns(), _expiry_column()]
+
+
+credentials = Table("credentials", MetaData(), *projection_columns())
 
 
 def upgrade(op: Any) -> None:

@@ -18,13 +18,14 @@ T = TypeVar("T")
 
 def intake_settings() -> Any:
     # Imported here: only these commands need the intake package and its settings.
+    from pydantic import ValidationError
+
     from lending_intake.config import Settings
-    from lending_platform.settings import DevelopmentSecretError
 
     try:
         return Settings()
-    except DevelopmentSecretError as exc:
-        fail(str(exc))
+    except ValidationError as exc:  # a development key outside development, say
+        fail("; ".join(str(e["msg"]) for e in exc.errors()))
 
 
 def run_against_intake(action: Callable[[Any], Awaitable[T]]) -> T:
