@@ -16,7 +16,7 @@ NEVER_LOANS = ("declined", "withdrawn", "expired")
 # Identity fields of a request stored before encryption (domain/identity.py), and the
 # documents' links to the files (an id card's scan): gone on erasure.
 _ERASED_REQUEST = text(
-    "request - 'applicant' #- '{security,full_name}' #- '{security,national_id}' "
+    "request - 'applicant' - 'documents' #- '{security,full_name}' #- '{security,national_id}' "
     "#- '{security,phone}' #- '{disbursement_account,holder_name}'")
 _ERASED_DOCUMENTS = text(
     "COALESCE((SELECT jsonb_agg(d - 'uri') FROM jsonb_array_elements(documents) d), "
