@@ -59,3 +59,14 @@ async def test_a_loan_refused_before_its_payout_is_cancelled_and_never_falls_due
     assert loan.status == "cancelled"
     await servicing.close(terms.maturity_date + timedelta(days=5))
     assert await servicing.data("PaymentMissed") == []
+
+
+async def test_a_payout_on_the_priced_date_keeps_the_booked_schedule_rows(servicing):
+    terms = contract_terms(start=PAID_OUT)
+    await servicing.ledger(loan_booked("loan-3", terms))
+    before = await servicing.sql("SELECT number, xmin::text AS x FROM installments ORDER BY 1")
+    await servicing.ledger(disbursed("loan-3", terms).model_copy(update={"terms": terms}))
+    after = await servicing.sql("SELECT number, xmin::text AS x FROM installments ORDER BY 1")
+    assert after == before  # not rewritten: the anchored terms are the booked ones
+    (loan,) = await servicing.sql("SELECT status FROM loans WHERE loan_id = 'loan-3'")
+    assert loan.status == "active"

@@ -114,9 +114,10 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
         await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         if loan.status == "booked":
-            if event.terms is not None:
+            if event.terms is not None and event.terms.model_dump(mode="json") != loan.terms:
                 # the ledger anchored the schedule to the payout's value date: the loan is
-                # serviced on that one (nothing was paid toward the booked one before)
+                # serviced on that one (nothing was paid toward the booked one before); the
+                # same terms again (paid out on the priced date, the usual case) change nothing
                 await _replace_terms(session, event.loan_id, event.terms, policy)
             await projection.update_loan(session, event.loan_id, status="active",
                                          disbursed_on=event.value_date,
