@@ -5,6 +5,7 @@ from __future__ import annotations
 from lending_ledger.adapters.backlogs import BACKLOGS
 from lending_ledger.adapters.payout import HttpPayoutProvider, PayoutProvider
 from lending_ledger.config import Settings
+from lending_ledger.domain.anchoring import AprTolerance
 from lending_ledger.service_layer.day_close import AccrualWorker
 from lending_ledger.service_layer.disbursement import DisbursementWorker
 from lending_ledger.service_layer.handlers import handlers
@@ -37,6 +38,8 @@ def bootstrap(
     runtime.workers["disbursement"] = DisbursementWorker(
         runtime.sessions, ledger, payout, poll_interval=settings.disbursement_poll_seconds,
         concurrency=settings.disbursement_concurrency,
+        apr_tolerance=AprTolerance(settings.apr_tolerance_regular,
+                                   settings.apr_tolerance_irregular),
     )
     runtime.ports["accrual"] = accrual = AccrualWorker(
         runtime.sessions, ledger, batch_size=settings.accrual_batch_size,
