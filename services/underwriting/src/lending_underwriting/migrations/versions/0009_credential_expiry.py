@@ -1,15 +1,15 @@
 """Credentials may expire (operator keys unless renewed): ``credentials.expires_at``.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from alembic import op
 
 import lending_platform.credentials as credentials
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
