@@ -10,6 +10,7 @@ from loanctl.commands import (
     dlq,
     inbox,
     infra,
+    keys,
     ledger,
     loanmath_cmds,
     operators,
@@ -28,6 +29,7 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(partners.app, name="partners")
 app.add_typer(operators.app, name="operators")
 app.add_typer(applications.app, name="applications")
+app.add_typer(keys.app, name="keys")
 app.add_typer(cob.app, name="cob")
 app.add_typer(report.app, name="report")
 loanmath_cmds.register(app)
