@@ -73,3 +73,27 @@ def test_production_starts_once_every_development_key_is_replaced(monkeypatch):
     monkeypatch.setenv("INTAKE_ENCRYPTION_KEYS", new_key_text("k2025"))
     monkeypatch.setenv("INTAKE_ENCRYPTION_KEY_ID", "k2025")
     assert IntakeSettings().environment == "production"
+
+
+DEVELOPMENT_KEYS = {
+    "intake": ("INTAKE_IDENTITY_HASH_KEY", "INTAKE_CREDENTIAL_SIGNING_KEY",
+               "INTAKE_ENCRYPTION_KEYS", "INTAKE_CREDENTIAL_VERIFY_KEYS"),
+    "underwriting": ("UNDERWRITING_CREDENTIAL_VERIFY_KEYS",),
+    "ledger": ("LEDGER_CREDENTIAL_VERIFY_KEYS",),
+    "servicing": ("SERVICING_PAYOFF_QUOTE_KEY", "SERVICING_CREDENTIAL_VERIFY_KEYS"),
+    "collections": ("COLLECTIONS_CREDENTIAL_VERIFY_KEYS",),
+}
+
+
+@pytest.mark.parametrize("service", sorted(DEVELOPMENT_KEYS))
+def test_no_service_starts_a_production_loan_book_with_the_published_development_keys(
+        monkeypatch, service):
+    import importlib
+
+    settings = importlib.import_module(f"lending_{service}.config").Settings
+    monkeypatch.delenv(f"{service.upper()}_ENVIRONMENT", raising=False)
+    monkeypatch.setenv("LENDING_ENVIRONMENT", "Production")
+    with pytest.raises(ValidationError) as refused:
+        settings()
+    for name in DEVELOPMENT_KEYS[service]:
+        assert name in str(refused.value)
