@@ -133,7 +133,10 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         print(f"  {line}")
     print(f"\n  postgres      {settings.pg_base_url}")
     print(f"  kafka         {settings.kafka_bootstrap}")
-    print(f"  logs          {settings.logs}/\n\nPress Ctrl-C to stop everything.", flush=True)
+    print(f"  logs          {settings.logs}/")
+    # loanctl reads intake's settings: outside development it refuses the development keys.
+    print("  loanctl       export LENDING_ENVIRONMENT=development first")
+    print("\nPress Ctrl-C to stop everything.", flush=True)
     supervisor = Supervisor.for_stack(
         infra, procs, env, postgres=started_pg, kafka=started_kafka,
         say=lambda line: print(f"  {time.strftime('%H:%M:%S')} {line}", flush=True))
