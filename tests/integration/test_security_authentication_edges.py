@@ -4,6 +4,7 @@ evicts nobody; a partner always has a rate limit; operator keys expire unless re
 
 import asyncio
 import dataclasses
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -90,18 +91,26 @@ async def test_a_flood_of_made_up_keys_costs_bounded_queries_and_evicts_no_real_
         transport = httpx.ASGITransport(app=ledger, client=("198.51.100.7", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as ops:
             assert (await ops.get("/v1/ops/messaging", headers=auth(operator))).status_code == 200
+            cached_at = time.monotonic()
             assert len(queries) == 1
 
             statuses = [(await flooder.get("/v1/ops/messaging", headers=auth(
                 f"lk_k{n:012x}_{'A' * 43}"))).status_code for n in range(300)]
+            # The bucket refills at 20 a minute: on a slow machine the flood lasts long
+            # enough for a few more failures to be let through, never more than that.
+            refilled = int((time.monotonic() - cached_at) * 20 / 60) + 1
+            let_through = statuses.count(401)
             assert statuses[:20] == [401] * 20
-            assert set(statuses[20:]) == {429}
-            assert len(queries) <= 1 + 20
+            assert let_through <= 20 + refilled
+            assert statuses.count(429) == 300 - let_through
+            assert len(queries) <= 1 + let_through
             assert (await ops.get("/v1/ops/messaging", headers=auth("not-even-a-key"))
                     ).status_code == 401
-            # The real key is still cached (and its address was never throttled).
+            # The real key is still cached unless its 5 s lifetime ran out (never evicted by
+            # the flood), and its address was never throttled.
+            expired = 1 if time.monotonic() - cached_at >= 5 else 0
             assert (await ops.get("/v1/ops/messaging", headers=auth(operator))).status_code == 200
-            assert len(queries) <= 1 + 20
+            assert len(queries) <= 1 + let_through + expired
 
 
 async def test_a_partner_created_without_a_rate_limit_gets_the_default_one(service_app):
