@@ -134,8 +134,7 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
     print(f"\n  postgres      {settings.pg_base_url}")
     print(f"  kafka         {settings.kafka_bootstrap}")
     print(f"  logs          {settings.logs}/")
-    # loanctl reads intake's settings: outside development it refuses the development keys.
-    print("  loanctl       export LENDING_ENVIRONMENT=development first")
+    print("  try           .venv/bin/loanctl simulate --loans 300 --months 4 --html /tmp/book.html")
     print("\nPress Ctrl-C to stop everything.", flush=True)
     supervisor = Supervisor.for_stack(
         infra, procs, env, postgres=started_pg, kafka=started_kafka,

@@ -18,9 +18,18 @@ from loanctl.commands import (
     report,
     scorecard,
 )
+from loanctl.local import default_to_development
 from loanctl.simulate.cli import simulate
 
 app = typer.Typer(help="Operate the lending platform.", no_args_is_help=True)
+
+
+@app.callback()
+def _local_stack() -> None:
+    """Operate the lending platform."""
+    default_to_development()
+
+
 app.add_typer(infra.app, name="infra")
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(inbox.app, name="inbox")
