@@ -18,7 +18,7 @@ $(UV):
 	@$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
 $(STAMP): $(UV) $(PROJECTS)
-	@$(UV) sync --all-packages --locked --python $(PYTHON) -q
+	@$(UV) sync --all-packages --all-extras --locked --python $(PYTHON) -q
 	@touch $(STAMP)
 
 run: venv
