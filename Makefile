@@ -8,7 +8,7 @@ PY := .venv/bin/python
 STAMP := .venv/.synced
 PROJECTS := pyproject.toml uv.lock $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
 
-.PHONY: run stop test test-fast lint bench venv schemas clean-local
+.PHONY: run stop test test-fast test-pythons lint bench venv schemas openapi clean-local
 
 venv: $(STAMP)
 
@@ -33,6 +33,10 @@ test: venv
 
 test-fast: venv
 	@$(PY) -m pytest -m "not integration"
+
+# The unit tests on Python 3.11, 3.12 and 3.13, one uv environment each (.local/pythons/).
+test-pythons:
+	@.ci/test-pythons
 
 lint: venv
 	@.venv/bin/ruff check .

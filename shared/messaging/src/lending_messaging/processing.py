@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError
@@ -32,6 +34,7 @@ from lending_messaging.ports import (
     OutgoingMessage,
     PublishError,
 )
+from lending_messaging.tracing import current_handling, handling
 from lending_messaging.transient import TransientFailureError, retry_transient
 
 log = logging.getLogger("lending_messaging.consumer")
@@ -158,16 +161,24 @@ class MessageProcessor:
                 # Stable, and a function of the key: each loan's events keep their order.
                 order = self._lock_order
                 fresh.sort(key=lambda envelope: order(envelope.subject or ""))
-            if self._batch_handler is not None:
-                if fresh:
-                    await self._batch_handler(tx.session, fresh)
-            elif self._handler is not None:
-                for envelope in fresh:
-                    with use_context(context_from_envelope(envelope)):
-                        await self._handler(tx.session, envelope)
+            topics = {envelope.id: record.topic for record, envelope in items}
+            with handling([(topics[e.id], e) for e in fresh], self.group_id):
+                await self._handle_fresh(tx.session, fresh)
         handled, duplicates = len(fresh), len(items) - len(fresh)
         self.stats.handled += handled
         self.stats.duplicates += duplicates
+
+    async def _handle_fresh(self, session: Any, fresh: list[Envelope]) -> None:
+        if self._batch_handler is not None:
+            if fresh:
+                # One event: its span is current for the whole call; several: each event's
+                # outbox writes still carry its own span (context_from_envelope).
+                with current_handling(fresh[0].id) if len(fresh) == 1 else nullcontext():
+                    await self._batch_handler(session, fresh)
+        elif self._handler is not None:
+            for envelope in fresh:
+                with current_handling(envelope.id), use_context(context_from_envelope(envelope)):
+                    await self._handler(session, envelope)
 
     async def _handle_alone(self, item: Item) -> None:
         attempts = 0

@@ -19,6 +19,13 @@ from lending_platform.problem_openapi import install_problem_openapi
 from lending_platform.problems import install_problem_handlers
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
+from lending_platform.tracing import (
+    flush_tracing,
+    instrument_app,
+    start_tracing,
+    tracing_on,
+    tracing_requested,
+)
 
 
 def build_app(
@@ -35,6 +42,8 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level, settings.log_json)
+        if tracing_requested():
+            start_tracing(settings.service_name)
         if settings.run_migrations_on_start:
             await upgrade_to_head_async(migrations_dir, settings.database_url)
         runtime = bootstrap(settings)
@@ -46,6 +55,7 @@ def build_app(
                 yield
         finally:
             await runtime.stop()
+            flush_tracing()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
@@ -65,5 +75,7 @@ def build_app(
     for router in routers:
         v1.include_router(router)
     app.include_router(v1)
+    if tracing_on():  # before the first ASGI call (the lifespan's) builds the middleware
+        instrument_app(app)
     return app
 

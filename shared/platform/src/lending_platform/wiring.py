@@ -17,6 +17,7 @@ from lending_platform.dispatch import EventDispatcher, EventHandler
 from lending_platform.health import KafkaProbe
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
+from lending_platform.tracing import instrument_engine, tracing_on
 
 
 def standard_runtime(
@@ -41,6 +42,8 @@ def standard_runtime(
     events and keeps them in its own ``credentials`` table.
     """
     engine = create_engine(settings.database_url, settings.db_pool_size)
+    if tracing_on():
+        instrument_engine(engine)
     sessions = session_factory(engine)
     publisher = publisher or KafkaEventPublisher(settings.kafka_bootstrap_servers)
     runtime = Runtime(

@@ -13,11 +13,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lending_ledger.adapters.orm import loan_accounts
+from lending_ledger.adapters.orm import approved_terms, loan_accounts
 from lending_ledger.adapters.payout import PayoutFailedError, PayoutProvider, PayoutRequest
 from lending_ledger.domain.loan_account import BOOKED, LoanAccount
 from lending_ledger.service_layer.booking import current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger
+from lending_messaging.tracing import continuing
+from lending_messaging.tracing import enabled as tracing_enabled
 
 log = logging.getLogger("lending.ledger.disbursement")
 
@@ -61,35 +63,44 @@ class DisbursementWorker:
             async with self._sessions() as session:
                 account = await self._ledger.load(session, loan_id)
                 today = await current_business_date(session)
+                trace = None if account is None or not tracing_enabled() else await session.scalar(
+                    select(approved_terms.c.traceparent).where(
+                        approved_terms.c.decision_id == account.booking.get("decision_id")))
             if account is None or account.status != BOOKED or account.contract is None:
                 return
-            c, booking = account.contract, account.booking
-            value_date = today or date.fromisoformat(booking["booked_on"])
-            request = PayoutRequest(
-                idempotency_key=loan_id, amount=c.money(c.net_disbursement),
-                currency=c.currency, method=booking["disbursement_method"],
-                account_ref=booking["disbursement_account"], reference=loan_id,
-            )
-            try:
-                confirmation = await self._payout.pay(request)
-            except PayoutFailedError as exc:
-                log.warning("payout of loan %s failed: %s", loan_id, exc)
-                failure = exc
+            # The payout and its Disbursed event belong to the decision's trace.
+            with continuing("disburse loan", trace, **{"lending.loan_id": loan_id}):
+                await self._pay(account, loan_id, today)
 
-                def record_failure(a: LoanAccount) -> None:
-                    a.record_disbursement_failure(
-                        disbursement_id=loan_id, failure_code=failure.code,
-                        message=failure.message[:500], attempt=failure.attempts,
-                        retryable=failure.retryable, on=value_date)
+    async def _pay(self, account: LoanAccount, loan_id: str, today: date | None) -> None:
+        assert account.contract is not None
+        c, booking = account.contract, account.booking
+        value_date = today or date.fromisoformat(booking["booked_on"])
+        request = PayoutRequest(
+            idempotency_key=loan_id, amount=c.money(c.net_disbursement),
+            currency=c.currency, method=booking["disbursement_method"],
+            account_ref=booking["disbursement_account"], reference=loan_id,
+        )
+        try:
+            confirmation = await self._payout.pay(request)
+        except PayoutFailedError as exc:
+            log.warning("payout of loan %s failed: %s", loan_id, exc)
+            failure = exc
 
-                await self._record(loan_id, record_failure)
-                return
+            def record_failure(a: LoanAccount) -> None:
+                a.record_disbursement_failure(
+                    disbursement_id=loan_id, failure_code=failure.code,
+                    message=failure.message[:500], attempt=failure.attempts,
+                    retryable=failure.retryable, on=value_date)
 
-            def record(a: LoanAccount) -> None:
-                a.record_disbursement(disbursement_id=loan_id, value_date=value_date,
-                                      provider_reference=confirmation.provider_reference)
+            await self._record(loan_id, record_failure)
+            return
 
-            await self._record(loan_id, record)
+        def record(a: LoanAccount) -> None:
+            a.record_disbursement(disbursement_id=loan_id, value_date=value_date,
+                                  provider_reference=confirmation.provider_reference)
+
+        await self._record(loan_id, record)
 
     async def _record(self, loan_id: str, command: object) -> None:
         async with self._sessions() as session, session.begin():
