@@ -100,6 +100,17 @@ class MessageProcessor:
         self.prepare = prepare
         self._lock_order = lock_order
         self.stats = ProcessingStats()
+        self.on_finished: Callable[[str, str, int], None] | None = None
+        """Called with (topic, outcome, count) as records finish: ``handled``,
+        ``duplicate`` or ``dead_lettered`` (metrics)."""
+
+    def _finished(self, records: Sequence[ConsumedRecord], outcome: str) -> None:
+        if self.on_finished is not None and records:
+            by_topic: dict[str, int] = {}
+            for record in records:
+                by_topic[record.topic] = by_topic.get(record.topic, 0) + 1
+            for topic, n in by_topic.items():
+                self.on_finished(topic, outcome, n)
 
     @property
     def group_id(self) -> str:
@@ -109,15 +120,18 @@ class MessageProcessor:
         """Returns once every record is either committed in the database or dead-lettered."""
         items: list[Item] = []
         malformed: list[OutgoingMessage] = []
+        bad: list[ConsumedRecord] = []
         for record in records:
             try:
                 items.append((record, Envelope.from_bytes(record.value)))
             except ValidationError as exc:
                 error = MalformedEnvelopeError(str(exc))
                 malformed.append(dead_letter(record, error, 1, self.group_id))
+                bad.append(record)
         if malformed:
             await self._dead_letters.publish(malformed)
             self.stats.dead_lettered += len(malformed)
+            self._finished(bad, "dead_lettered")
         if not items:
             return
         if self.prepare is not None:
@@ -167,6 +181,10 @@ class MessageProcessor:
         handled, duplicates = len(fresh), len(items) - len(fresh)
         self.stats.handled += handled
         self.stats.duplicates += duplicates
+        if self.on_finished is not None:
+            fresh_ids = {e.id for e in fresh}
+            self._finished([r for r, e in items if e.id in fresh_ids], "handled")
+            self._finished([r for r, e in items if e.id not in fresh_ids], "duplicate")
 
     async def _handle_fresh(self, session: Any, fresh: list[Envelope]) -> None:
         if self._batch_handler is not None:
@@ -203,3 +221,4 @@ class MessageProcessor:
             )
             await self._dead_letters.publish([dead_letter(record, exc, attempts, self.group_id)])
             self.stats.dead_lettered += 1
+            self._finished([record], "dead_lettered")

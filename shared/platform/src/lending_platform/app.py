@@ -13,6 +13,7 @@ from lending_platform.database import upgrade_to_head_async
 from lending_platform.health import Check, health_router
 from lending_platform.heap import settled_heap
 from lending_platform.logs import configure_logging
+from lending_platform.metrics import ServiceMetrics
 from lending_platform.observability import install_observability
 from lending_platform.ops import ops_router
 from lending_platform.problem_openapi import install_problem_openapi
@@ -48,6 +49,7 @@ def build_app(
             await upgrade_to_head_async(migrations_dir, settings.database_url)
         runtime = bootstrap(settings)
         holder["runtime"] = runtime
+        service_metrics.watch(runtime)
         app.state.runtime = runtime
         await runtime.start()
         try:
@@ -61,6 +63,8 @@ def build_app(
     install_problem_handlers(app)
     install_problem_openapi(app)
     install_observability(app, CollectorRegistry())
+    service_metrics = ServiceMetrics(app.state.metrics_registry)
+    app.state.metric_refreshers.append(service_metrics.refresh)
 
     async def _starting() -> None:
         raise RuntimeError("the service is still starting")

@@ -46,13 +46,19 @@ class Runtime:
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def readiness_checks(self) -> dict[str, Check]:
-        return {"database": database_check(self.engine), "kafka": self.kafka_probe.check}
+        """What serving a request needs: the database. Not the broker: the outbox holds the
+        writes through an outage, so a broker that is away shows in the metrics and alerts
+        (``lending_kafka_up``, consumer lag, outbox backlog), never in ``/readyz``."""
+        return {"database": database_check(self.engine)}
 
     async def start(self) -> None:
         await self.kafka_probe.start()
         if not self.settings.run_background_workers:
             return
-        await self.publisher.start()
+        try:
+            await self.publisher.start()
+        except Exception as exc:  # the relay starts it once the broker answers
+            log.warning("the broker did not answer at start-up (%r); serving anyway", exc)
         for name, worker in self.workers.items():
             self._tasks[name] = asyncio.create_task(self._supervise(name, worker), name=name)
 

@@ -77,6 +77,11 @@ async def last_close_completed(ctx: ServicingContext) -> datetime | None:
         return await calendars.last_closed_at(session, ctx.policy.calendar_id)
 
 
+async def last_close_seconds(ctx: ServicingContext) -> float | None:
+    async with ctx.sessions() as session:
+        return await calendars.last_close_seconds(session, ctx.policy.calendar_id)
+
+
 async def close_business_days(ctx: ServicingContext, up_to: date) -> CloseResult:
     """Closes each business day after the last closed one, in order, up to ``up_to``."""
     result = CloseResult(requested=up_to)
