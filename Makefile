@@ -8,7 +8,7 @@ PY := .venv/bin/python
 STAMP := .venv/.synced
 PROJECTS := pyproject.toml uv.lock $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
 
-.PHONY: run stop test test-fast test-pythons lint bench venv schemas openapi clean-local
+.PHONY: run stop test test-fast test-pythons lint bench venv schemas openapi dashboards clean-local
 
 venv: $(STAMP)
 
@@ -47,3 +47,7 @@ bench: venv
 
 schemas: venv
 	@$(PY) -m lending_events.schema_tools generate
+
+# The Grafana dashboards under deploy/k8s/base/monitoring/dashboards/.
+dashboards: venv
+	@$(PY) deploy/tools/dashboards.py
