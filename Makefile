@@ -21,8 +21,9 @@ $(STAMP): $(UV) $(PROJECTS)
 	@$(UV) sync --all-packages --all-extras --locked --python $(PYTHON) -q
 	@touch $(STAMP)
 
+# `make run QUIET=1`: no progress lines while starting (the first run downloads Kafka).
 run: venv
-	@$(PY) -m lending_devstack.run
+	@$(PY) -m lending_devstack.run $(if $(QUIET),--quiet)
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m lending_devstack.run --stop; else echo "nothing to stop"; fi
