@@ -7,7 +7,7 @@ payment): the ledger is an internal, operator-facing service.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,7 +19,7 @@ from lending_ledger.domain.accounts import ACCOUNT_KIND, Account
 from lending_ledger.domain.contract import format_minor
 from lending_ledger.domain.errors import LedgerDomainError
 from lending_ledger.entrypoints import schemas
-from lending_ledger.service_layer.booking import current_business_date
+from lending_ledger.service_layer.booking import before_first_close, current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger, UnknownLoanError
 from lending_ledger.service_layer.queries import days_past_due, exponent_of
 from lending_platform.auth import require_operator
@@ -144,11 +144,11 @@ async def reverse_payment(
     ledger: LoanLedger = runtime.ports["ledger"]
     reversal_id = body.reversal_id or f"rev-{uuid.uuid4().hex[:16]}"
     async with runtime.sessions() as session, session.begin():
-        on = await current_business_date(session)
+        on = await current_business_date(session) or before_first_close(datetime.now(UTC))
 
         def reverse(account: Any) -> None:
             account.reverse_payment(payment_id=payment_id, reversal_id=reversal_id,
-                                    reason=body.reason, on=on or date.today())
+                                    reason=body.reason, on=on)
 
         try:
             await ledger.execute(session, loan_id, reverse)
