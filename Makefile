@@ -49,6 +49,10 @@ bench: venv
 schemas: venv
 	@$(PY) -m lending_events.schema_tools generate
 
+# Each service's OpenAPI under docs/openapi/ (refuses a breaking change to a partner endpoint).
+openapi: venv
+	@$(PY) -m lending_platform.openapi_tools generate
+
 # The Grafana dashboards under deploy/k8s/base/monitoring/dashboards/.
 dashboards: venv
 	@$(PY) deploy/tools/dashboards.py
