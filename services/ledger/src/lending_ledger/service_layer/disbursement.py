@@ -27,7 +27,7 @@ from lending_ledger.service_layer.booking import current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger
 from lending_messaging.tracing import continuing
 from lending_messaging.tracing import enabled as tracing_enabled
-from lending_platform.wakeup import Wakeup
+from lending_messaging.wakeup import Wakeup
 
 log = logging.getLogger("lending.ledger.disbursement")
 

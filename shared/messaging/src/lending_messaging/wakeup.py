@@ -1,7 +1,7 @@
 """Waking a background worker when there may be work for it, instead of at its next poll.
 
-A worker that finds work in the database (the ledger's accruals and payouts, collections'
-messages) polls at an interval; most of its work is written by this same process (the
+A worker that finds work in the database (the outbox relay, the ledger's accruals and
+payouts, collections' messages) polls at an interval; most of its work is written by this same process (the
 consumer records a closed day, a payment books a loan). ``Wakeup`` is set whenever a
 transaction of the process ends (a connection goes back to the engine's pool), so such a
 worker looks again at once. The poll stays as the floor for work written elsewhere, and
