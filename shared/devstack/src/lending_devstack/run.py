@@ -102,10 +102,12 @@ def _is_make_run(pid: int) -> bool:
         return False
 
 
-def run(settings: DevstackSettings, ready_timeout: float) -> None:
+def run(settings: DevstackSettings, ready_timeout: float, quiet: bool = False) -> None:
     began = time.monotonic()
-    print("starting PostgreSQL and Kafka ...", flush=True)
+    say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))
+    say("starting PostgreSQL and Kafka ...")
     infra = Infra(settings)
+    infra.kafka.say = None if quiet else say
     started_pg, started_kafka = infra.up()
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     _runner_pid_file(settings).write_text(str(os.getpid()))
@@ -119,7 +121,7 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
     os.environ.update(development_env())  # for the seed below, in this process
     env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap, **_adapter_urls(procs),
            **development_env()}
-    print("starting the simulators and the five services ...", flush=True)
+    say("starting the simulators and the five services ...")
     for proc in procs:
         proc.start(env)
     for proc in procs:
@@ -158,6 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stop", action="store_true", help="stop what `make run` started")
     parser.add_argument("--ready-timeout", type=float, default=120.0)
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress while starting (the first run's Kafka download)")
     args = parser.parse_args()
     settings = DevstackSettings()
     if args.stop:
@@ -173,7 +177,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     try:
-        run(settings, args.ready_timeout)
+        run(settings, args.ready_timeout, quiet=args.quiet)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
     except DevstackError as exc:

@@ -81,6 +81,28 @@ class ConsumerLagProbe:
             done[tp] = mark.offset if mark is not None and mark.offset >= 0 else starts[tp]
         return done, dict(ends)
 
+    async def topic_sizes(self, topics: Sequence[str]) -> dict[str, int]:
+        """Records each topic holds now (end minus beginning offsets); a topic that does
+        not exist yet (a dead-letter topic before its first letter) is left out."""
+        async with self._lock:
+            try:
+                await self._open()
+                assert self._admin is not None and self._offsets is not None
+                described = await self._admin.describe_topics(list(topics))
+                partitions = [TopicPartition(t["topic"], p["partition"]) for t in described
+                              if not t.get("error_code") for p in t.get("partitions", [])]
+                if not partitions:
+                    return {}
+                ends = await self._offsets.end_offsets(partitions)
+                starts = await self._offsets.beginning_offsets(partitions)
+            except Exception:
+                await self.close()
+                raise
+        sizes: dict[str, int] = {}
+        for tp in partitions:
+            sizes[tp.topic] = sizes.get(tp.topic, 0) + max(0, ends[tp] - starts[tp])
+        return sizes
+
     async def close(self) -> None:
         admin, offsets = self._admin, self._offsets
         self._admin = self._offsets = None

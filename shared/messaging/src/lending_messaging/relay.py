@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lending_messaging.outbox import STANDARD_HEADERS
 from lending_messaging.ports import EventPublisher, FaultHook, OutgoingMessage, PublishError
+from lending_messaging.tracing import publishing
 from lending_messaging.wakeup import Wakeup
 
 log = logging.getLogger("lending_messaging.relay")
@@ -130,6 +131,8 @@ class OutboxRelay:
         self._wakeup = Wakeup(engine, min_gap=0.0)
         self.active = asyncio.Event()  # set while this replica holds the lock
         self.published = 0
+        self.on_published: Callable[[Sequence[OutgoingMessage]], None] | None = None
+        """Called with every batch published and deleted (metrics)."""
 
     def stop(self) -> None:
         self._stopping.set()
@@ -200,8 +203,12 @@ class OutboxRelay:
             batch.append(row)
         if not batch:
             return 0
-        await self._publisher.publish([_message(r) for r in batch])
-        self._fault("relay.published")
-        await driver.execute(_DELETE, [r[0] for r in batch])
+        messages = [_message(r) for r in batch]
+        with publishing(messages):
+            await self._publisher.publish(messages)
+            self._fault("relay.published")
+            await driver.execute(_DELETE, [r[0] for r in batch])
         self.published += len(batch)
+        if self.on_published is not None:
+            self.on_published(messages)
         return len(batch)

@@ -136,6 +136,15 @@ class ConsumerRunner:
         return self._processor.stats
 
     @property
+    def on_finished(self) -> Callable[[str, str, int], None] | None:
+        return self._processor.on_finished
+
+    @on_finished.setter
+    def on_finished(self, observer: Callable[[str, str, int], None] | None) -> None:
+        """See ``MessageProcessor.on_finished``."""
+        self._processor.on_finished = observer
+
+    @property
     def prepare(self) -> Prepare | None:
         return self._processor.prepare
 

@@ -49,7 +49,13 @@ class Runtime:
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def readiness_checks(self) -> dict[str, Check]:
-        checks = {"database": database_check(self.engine), "kafka": self.kafka_probe.check}
+        """What serving a request needs: the database, and a credential projection recent
+        enough that keys are honoured (services other than intake). Not the broker itself:
+        the outbox holds the writes through an outage, so a broker that is away shows in the
+        metrics and alerts (``lending_kafka_up``, consumer lag, outbox backlog); a projection
+        that stays stale past its bound (the broker away that long) fails closed here too,
+        because every key would be refused (docs/security.md, item 6)."""
+        checks = {"database": database_check(self.engine)}
         freshness = getattr(self.ports.get("credentials"), "freshness", None)
         if freshness is not None:
             async def credentials() -> None:  # not ready while keys would be refused
@@ -64,7 +70,10 @@ class Runtime:
             self._tasks[name] = asyncio.create_task(self._supervise(name, monitor), name=name)
         if not self.settings.run_background_workers:
             return
-        await self.publisher.start()
+        try:
+            await self.publisher.start()
+        except Exception as exc:  # the relay starts it once the broker answers
+            log.warning("the broker did not answer at start-up (%r); serving anyway", exc)
         for name, worker in self.workers.items():
             self._tasks[name] = asyncio.create_task(self._supervise(name, worker), name=name)
 

@@ -20,6 +20,7 @@ from lending_platform.health import KafkaProbe
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
 from lending_platform.signing import CredentialVerifier
+from lending_platform.tracing import instrument_engine, tracing_on
 
 CREDENTIALS_FROM = "intake"
 
@@ -49,6 +50,8 @@ def standard_runtime(
     """
     kafka = settings.kafka_client_options()
     engine = create_engine(settings.database_url, settings.db_pool_size)
+    if tracing_on():
+        instrument_engine(engine)
     sessions = session_factory(engine)
     publisher = publisher or KafkaEventPublisher(settings.kafka_bootstrap_servers, **kafka)
     runtime = Runtime(

@@ -95,6 +95,8 @@ approved_terms = Table(
     Column("offer_expires_at", DateTime(timezone=True), nullable=False),
     Column("terms", JSONB, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    # The W3C context the approval was handled in: booking and payout continue its trace.
+    Column("traceparent", Text, nullable=True),
 )
 
 parked_acceptances = Table(

@@ -25,14 +25,16 @@ from loanctl.simulate.keys import Actor, Keys, issue_keys
 
 
 def default_urls() -> ServiceUrls:
-    from lending_devstack.settings import SERVICE_PORTS
+    from loanctl.commands._local import devstack
+
+    service_ports = devstack().SERVICE_PORTS
     from lending_simulators import SIMULATORS
 
     def url(name: str, port: int, prefix: str = "") -> str:
         return f"http://127.0.0.1:{os.environ.get(f'{prefix}{name.upper()}_PORT', port)}"
 
     return ServiceUrls(
-        **{name: url(name, port) for name, port in SERVICE_PORTS.items()},
+        **{name: url(name, port) for name, port in service_ports.items()},
         payout_provider=url("payout_provider", SIMULATORS["payout_provider"], "SIM_"),
         sms_gateway=url("sms_gateway", SIMULATORS["sms_gateway"], "SIM_"))
 
