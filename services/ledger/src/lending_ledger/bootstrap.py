@@ -13,6 +13,7 @@ from lending_ledger.service_layer.ledger import LoanLedger, lock_order
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
+from lending_platform.wakeup import Wakeup
 from lending_platform.wiring import standard_runtime
 
 REACTS_TO = ("intake", "underwriting", "servicing", "collections")
@@ -40,10 +41,11 @@ def bootstrap(
         concurrency=settings.disbursement_concurrency,
         apr_tolerance=AprTolerance(settings.apr_tolerance_regular,
                                    settings.apr_tolerance_irregular),
+        wakeup=Wakeup(runtime.engine),
     )
     runtime.ports["accrual"] = accrual = AccrualWorker(
         runtime.sessions, ledger, batch_size=settings.accrual_batch_size,
-        poll_interval=settings.accrual_poll_seconds,
+        poll_interval=settings.accrual_poll_seconds, wakeup=Wakeup(runtime.engine),
     )
     if settings.run_accrual_worker:
         runtime.workers["accrual"] = accrual

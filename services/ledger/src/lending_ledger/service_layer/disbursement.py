@@ -25,6 +25,7 @@ from lending_ledger.domain.anchoring import AprTolerance
 from lending_ledger.domain.loan_account import BOOKED, DISBURSEMENT_FAILED, LoanAccount
 from lending_ledger.service_layer.booking import current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger
+from lending_platform.wakeup import Wakeup
 
 log = logging.getLogger("lending.ledger.disbursement")
 
@@ -33,9 +34,10 @@ class DisbursementWorker:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], ledger: LoanLedger,
         payout: PayoutProvider, *, poll_interval: float = 0.2, concurrency: int = 8,
-        apr_tolerance: AprTolerance | None = None,
+        apr_tolerance: AprTolerance | None = None, wakeup: Wakeup | None = None,
     ) -> None:
         self._sessions, self._ledger, self._payout = sessions, ledger, payout
+        self._wakeup = wakeup or Wakeup()
         self._tolerance = apr_tolerance or AprTolerance()
         self._poll, self._limit = poll_interval, asyncio.Semaphore(concurrency)
         self._batch = concurrency * 4
@@ -45,14 +47,14 @@ class DisbursementWorker:
         self._stopping.set()
 
     async def run(self) -> None:
+        self._wakeup.start()  # a booking committed by the consumer wakes us
         try:
             while not self._stopping.is_set():
+                self._wakeup.clear()
                 if await self.run_once() == 0:
-                    try:
-                        await asyncio.wait_for(self._stopping.wait(), self._poll)
-                    except TimeoutError:
-                        pass
+                    await self._wakeup.wait(self._poll, self._stopping)
         finally:
+            self._wakeup.stop()
             await self._payout.close()
 
     async def run_once(self) -> int:
