@@ -11,6 +11,8 @@ import uuid
 import httpx
 import pytest
 
+from lending_intake.bootstrap import build_issuer
+from lending_intake.config import Settings
 from lending_intake.service_layer import credentials
 from lending_platform.database import create_engine, session_factory
 
@@ -22,8 +24,8 @@ pytestmark = pytest.mark.integration
 async def _partner(database_url: str, rate: int) -> str:
     engine = create_engine(database_url, pool_size=1)
     try:
-        made = await credentials.create_partner(session_factory(engine), "workers",
-                                                rate_limit=rate)
+        issuer = build_issuer(Settings(database_url=database_url), session_factory(engine))
+        made = await credentials.create_partner(issuer, "workers", rate_limit=rate)
         return made.api_key
     finally:
         await engine.dispose()

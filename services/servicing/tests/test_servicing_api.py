@@ -57,6 +57,7 @@ class Api:
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Api]:
     app = create_app(Settings(database_url=database_url, run_background_workers=False,
+                              credential_max_staleness_seconds=0,
                               log_json=False, kafka_bootstrap_servers="127.0.0.1:1",
                               initial_business_date=START))
     async with running(app) as client:

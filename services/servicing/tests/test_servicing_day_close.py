@@ -3,6 +3,7 @@ delinquency buckets, reminders, maturity, holidays and idempotency."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -269,6 +270,33 @@ async def test_rows_written_by_sql_are_envelopes_every_consumer_can_parse(servic
         assert env.businessdate is not None and env.correlationid and env.traceparent
     yen = [e.data for e in envelopes if e.type == "PaymentMissed" and e.subject == "loan-y"]
     assert yen[0]["amount_due"] == "30100"  # JPY has no minor digits
+
+
+async def test_rows_written_by_sql_match_the_published_json_schemas(servicing):
+    """The close builds its events in SQL, a second copy of the contract: checked here
+    against the JSON Schemas the events package publishes (and commits)."""
+    from jsonschema import Draft202012Validator
+
+    from lending_events.schema_tools.jsonschemas import ENVELOPE_NAME, expected_schemas
+
+    schemas = expected_schemas()
+
+    def problems(name: str, document: object) -> list[str]:
+        # Consumers ignore unknown fields; a producer sending one has misspelt a known one.
+        schema = {**schemas[f"{name}.json"], "additionalProperties": False}
+        validator = Draft202012Validator(schema,
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return [f"{name}: {e.json_path} {e.message}" for e in validator.iter_errors(document)]
+
+    await book(servicing, "loan-1")
+    await servicing.close(date(2025, 5, 1))
+    documents = [json.loads(bytes(row.payload))
+                 for row in await servicing.sql("SELECT payload FROM outbox")]
+    assert {d["type"] for d in documents} >= {
+        "PaymentMissed", "DelinquencyChanged", "LoanMatured", "BusinessDayClosed"}
+    found = [p for d in documents for p in problems(ENVELOPE_NAME, d)
+             + problems(f"{d['type']}.v{d['schemaversion']}", d["data"])]
+    assert found == []
 
 
 async def test_a_restructure_replaces_the_schedule_and_the_balances_and_cures_the_loan(

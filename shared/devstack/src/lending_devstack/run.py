@@ -57,6 +57,16 @@ def _adapter_urls(procs: list[ServiceProcess]) -> dict[str, str]:
             for setting, simulator in ADAPTER_URLS.items()}
 
 
+# The local stack is a development environment: its development keys are accepted
+# (lending_platform.settings refuses them anywhere else) and intake may deliver webhooks to
+# the receiver simulator on the loopback address. The environment may say otherwise.
+DEV_ENV = {"LENDING_ENVIRONMENT": "development", "INTAKE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
+
+
+def development_env() -> dict[str, str]:
+    return {name: os.environ.get(name) or value for name, value in DEV_ENV.items()}
+
+
 def stop(settings: DevstackSettings) -> None:
     for proc in reversed(_processes(settings)):
         proc.stop()
@@ -106,7 +116,9 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         "kafka": started_kafka or previous.get("kafka", False),
     }))
     procs = _processes(settings)
-    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap, **_adapter_urls(procs)}
+    os.environ.update(development_env())  # for the seed below, in this process
+    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap, **_adapter_urls(procs),
+           **development_env()}
     print("starting the simulators and the five services ...", flush=True)
     for proc in procs:
         proc.start(env)
@@ -121,7 +133,10 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         print(f"  {line}")
     print(f"\n  postgres      {settings.pg_base_url}")
     print(f"  kafka         {settings.kafka_bootstrap}")
-    print(f"  logs          {settings.logs}/\n\nPress Ctrl-C to stop everything.", flush=True)
+    print(f"  logs          {settings.logs}/")
+    # loanctl reads intake's settings: outside development it refuses the development keys.
+    print("  loanctl       export LENDING_ENVIRONMENT=development first")
+    print("\nPress Ctrl-C to stop everything.", flush=True)
     supervisor = Supervisor.for_stack(
         infra, procs, env, postgres=started_pg, kafka=started_kafka,
         say=lambda line: print(f"  {time.strftime('%H:%M:%S')} {line}", flush=True))

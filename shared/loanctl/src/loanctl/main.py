@@ -5,10 +5,12 @@ from __future__ import annotations
 import typer
 
 from loanctl.commands import (
+    applications,
     cob,
     dlq,
     inbox,
     infra,
+    keys,
     ledger,
     loanmath_cmds,
     operators,
@@ -26,6 +28,8 @@ app.add_typer(scorecard.app, name="scorecard")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(partners.app, name="partners")
 app.add_typer(operators.app, name="operators")
+app.add_typer(applications.app, name="applications")
+app.add_typer(keys.app, name="keys")
 app.add_typer(cob.app, name="cob")
 app.add_typer(report.app, name="report")
 loanmath_cmds.register(app)

@@ -23,6 +23,7 @@ from lending_events import Envelope
 from lending_messaging.context import context_from_envelope, use_context
 from lending_messaging.dead_letters import dead_letter
 from lending_messaging.ports import (
+    Admission,
     BatchHandler,
     ConsumedRecord,
     EventPublisher,
@@ -41,6 +42,11 @@ class MalformedEnvelopeError(ValueError):
     """The record's value is not a CloudEvents envelope; retrying cannot help."""
 
 
+class RefusedEventError(ValueError):
+    """The service's admission refused the event (wrong topic or source, a forged
+    signature): it is evidence, kept in the dead-letter topic, never handled."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounded: keep attempts x waits well under the consumer's max_poll_interval_ms."""
@@ -56,6 +62,7 @@ class ProcessingStats:
     duplicates: int = 0
     dead_lettered: int = 0
     fallbacks: int = 0
+    refused: int = 0  # dead-lettered by admission (also counted in dead_lettered)
     transient_retries: int = 0  # transactions run again after a deadlock/serialization failure
 
 
@@ -86,6 +93,7 @@ class MessageProcessor:
         batch_handler: BatchHandler | None = None,
         prepare: Prepare | None = None,
         lock_order: LockOrder | None = None,
+        admission: Admission | None = None,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler and batch_handler")
@@ -96,6 +104,7 @@ class MessageProcessor:
         self._retry = retry or RetryPolicy()
         self.prepare = prepare
         self._lock_order = lock_order
+        self._admission = admission
         self.stats = ProcessingStats()
 
     @property
@@ -105,16 +114,25 @@ class MessageProcessor:
     async def process(self, records: Sequence[ConsumedRecord]) -> None:
         """Returns once every record is either committed in the database or dead-lettered."""
         items: list[Item] = []
-        malformed: list[OutgoingMessage] = []
+        rejected: list[OutgoingMessage] = []
         for record in records:
             try:
-                items.append((record, Envelope.from_bytes(record.value)))
+                envelope = Envelope.from_bytes(record.value)
             except ValidationError as exc:
                 error = MalformedEnvelopeError(str(exc))
-                malformed.append(dead_letter(record, error, 1, self.group_id))
-        if malformed:
-            await self._dead_letters.publish(malformed)
-            self.stats.dead_lettered += len(malformed)
+                rejected.append(dead_letter(record, error, 1, self.group_id))
+                continue
+            reason = self._admission(record.topic, envelope) if self._admission else None
+            if reason is None:
+                items.append((record, envelope))
+                continue
+            log.warning("refused event %s (%s) from %s on %s: %s", envelope.id,
+                        envelope.type, envelope.source, record.topic, reason)
+            self.stats.refused += 1
+            rejected.append(dead_letter(record, RefusedEventError(reason), 1, self.group_id))
+        if rejected:
+            await self._dead_letters.publish(rejected)
+            self.stats.dead_lettered += len(rejected)
         if not items:
             return
         if self.prepare is not None:

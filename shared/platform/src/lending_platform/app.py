@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
+from lending_platform.credential_metrics import install_credential_metrics
 from lending_platform.database import upgrade_to_head_async
 from lending_platform.health import Check, health_router
 from lending_platform.heap import settled_heap
@@ -51,6 +52,7 @@ def build_app(
     install_problem_handlers(app)
     install_problem_openapi(app)
     install_observability(app, CollectorRegistry())
+    install_credential_metrics(app)
 
     async def _starting() -> None:
         raise RuntimeError("the service is still starting")

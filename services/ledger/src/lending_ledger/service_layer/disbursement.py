@@ -25,7 +25,7 @@ from lending_ledger.domain.anchoring import AprTolerance
 from lending_ledger.domain.loan_account import BOOKED, DISBURSEMENT_FAILED, LoanAccount
 from lending_ledger.service_layer.booking import current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger
-from lending_platform.wakeup import Wakeup
+from lending_messaging.wakeup import Wakeup
 
 log = logging.getLogger("lending.ledger.disbursement")
 

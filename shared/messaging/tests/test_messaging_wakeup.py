@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from lending_platform.wakeup import Wakeup
+from lending_messaging.wakeup import Wakeup
 
 
 async def test_a_wake_up_ends_the_wait_long_before_the_poll():

@@ -1,9 +1,9 @@
 """Waking a background worker when there may be work for it, instead of at its next poll.
 
-A worker that finds work in the database (the ledger's accruals and payouts, collections'
-messages) polls at an interval; most of its work is written by this same process (the
-consumer records a closed day, a payment books a loan). ``Wakeup`` is set whenever a
-transaction of the process ends (a connection goes back to the engine's pool), so such a
+A worker that finds work in the database (the outbox relay, the ledger's accruals and
+payouts, collections' messages) polls at an interval; most of its work is written by this
+same process (the consumer records a closed day, a payment books a loan). ``Wakeup`` is set
+whenever a transaction of the process ends (a connection goes back to the engine's pool), so such a
 worker looks again at once. The poll stays as the floor for work written elsewhere, and
 ``min_gap`` bounds how often wake-ups can make an idle worker query: under load every
 transaction ends with a wake-up, and an idle worker answers at most one per gap.
