@@ -1,14 +1,14 @@
 """The last day each slice of the book was closed for (``slice_closes``): a payment or a
 reversal re-rates its loan as of that day and publishes the delinquency it moved.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

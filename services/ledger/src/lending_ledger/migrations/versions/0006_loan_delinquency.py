@@ -1,16 +1,16 @@
 """Servicing's delinquency of each loan, from its DelinquencyChanged (the ledger shows days
 past due as servicing rates them).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from alembic import op
 
 from lending_ledger.adapters import orm
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

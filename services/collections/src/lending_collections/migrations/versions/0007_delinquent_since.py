@@ -1,14 +1,14 @@
 """Each loan's delinquency start as servicing published it (DelinquencyChanged
 ``delinquent_since``): the day close ages a loan to exactly D - it.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
