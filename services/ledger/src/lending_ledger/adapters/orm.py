@@ -138,4 +138,16 @@ accrual_runs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
 
+# Servicing's delinquency of each loan, as its DelinquencyChanged say (servicing owns the
+# rule, docs/servicing.md): days past due on D are D - delinquent_since. Not the ledger's own
+# state and not rebuilt from its events; one row a loan, the latest event's (by as_of).
+loan_delinquency = Table(
+    "loan_delinquency", metadata,
+    Column("loan_id", Text, primary_key=True),
+    Column("delinquent_since", Date, nullable=True),  # None: current
+    Column("bucket", Text, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+)
+
 PROJECTIONS = ("loan_accounts", "snapshots")

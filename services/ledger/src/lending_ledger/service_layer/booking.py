@@ -44,6 +44,11 @@ async def current_business_date(session: AsyncSession) -> date | None:
     return await session.scalar(select(func.max(business_dates.c.next_business_date)))
 
 
+async def last_closed_business_date(session: AsyncSession) -> date | None:
+    """Servicing's last closed business date: what its loan views are as of."""
+    return await session.scalar(select(func.max(business_dates.c.business_date)))
+
+
 def before_first_close(at: datetime) -> date:
     """The business date while no day was ever closed: the UTC date of ``at``, servicing's
     own rule (while SERVICING_INITIAL_BUSINESS_DATE is unset) and every other service's."""

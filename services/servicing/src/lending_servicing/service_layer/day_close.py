@@ -178,7 +178,8 @@ async def _close_slices(ctx: ServicingContext, day: date, previous: date | None,
             await lock_slices_for_close(session, parts)
             return await close_slices(
                 session, day, parts, run=run, previous=previous, source=SOURCE, now=now,
-                correlation_id=correlation_id, traceparent=traceparent)
+                correlation_id=correlation_id, traceparent=traceparent,
+                calendar_id=ctx.policy.calendar_id)
 
     async def worker() -> None:
         while pending:
