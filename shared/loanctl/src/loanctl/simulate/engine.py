@@ -290,11 +290,15 @@ class Simulation:
 
     async def _activate(self, loan: SimLoan, today: date) -> None:
         view = await self.servicing_view(loan)
+        ledger = (await self.api.get("ledger", f"/v1/loans/{loan.application_id}",
+                                     self.keys.admin.key)).expect("the ledger's loan")
+        # The money may have gone out on an earlier business day than the run noticed.
+        disbursed_on = date.fromisoformat(ledger.get("disbursed_on") or today.isoformat())
         loan.stage = Stage.ACTIVE
-        loan.disbursed_on = today
+        loan.disbursed_on = disbursed_on
         loan.principal = Decimal(view["principal"])
         loan.schedule = _schedule(view)
-        self.checker.born(loan, view, today)
+        self.checker.born(loan, view, disbursed_on)
 
     async def _read_outcomes(self, today: date) -> None:
         """After the close, the offers left open past their expiry: the run notices. Only
