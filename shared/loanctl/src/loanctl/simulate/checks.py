@@ -128,7 +128,9 @@ class Checker:
                      else APR_TOLERANCE_IRREGULAR)
         if abs(booked - disclosed) > tolerance:
             self.fail("apr_as_disclosed", today, loan.application_id,
-                      f"disclosed {disclosed}, booked schedule {booked}")
+                      f"disclosed {disclosed}, booked schedule {booked} ({loan.product}, "
+                      f"{offer['frequency']}, financed {financed} on {today}, payments "
+                      f"{[(d.isoformat(), str(a)) for d, a in payments]})")
 
     def quote_paid(self, loan: SimLoan, quote_id: str, today: date) -> None:
         self._quotes[loan.application_id] = today
