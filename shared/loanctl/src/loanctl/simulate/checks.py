@@ -104,7 +104,13 @@ class Checker:
                 Decimal(offer["total_repayable"]) - Decimal(offer["total_cost"]))
 
     def _check_apr(self, loan: SimLoan, view: dict[str, Any], today: date) -> None:
-        from loanmath import Frequency, apr_us_reg_z, reg_z_regular
+        from loanmath import (
+            Frequency,
+            apr_us_reg_z,
+            apr_us_reg_z_regular,
+            reg_z_regular,
+            regz_interval,
+        )
 
         offer = loan.offer or {}
         if offer.get("apr_method", "nominal") != "nominal" or "apr" not in offer:
@@ -118,7 +124,12 @@ class Checker:
                     for i in view["installments"]]
         try:
             unit = Frequency.parse(frequency) if frequency else None
-            booked = apr_us_reg_z([(today, financed)], payments, unit).apr
+            if unit is None or len(payments) == 1:
+                booked = apr_us_reg_z([(today, financed)], payments, unit).apr
+            else:  # whole unit-periods after the first, as §1026.17(c)(4) allows
+                booked = apr_us_reg_z_regular(
+                    financed, [(amount, 1) for _, amount in payments], unit,
+                    first_period=regz_interval(today, payments[0][0], unit)).apr
         except Exception as exc:  # a schedule loanmath cannot price is itself a finding
             self.fail("apr_as_disclosed", today, loan.application_id,
                       f"APR of the booked schedule cannot be computed: {exc}")
