@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
+from lending_platform.access_log import AccessLogMiddleware
+from lending_platform.body_limit import BodyLimitMiddleware
 from lending_platform.database import upgrade_to_head_async
 from lending_platform.health import Check, health_router
 from lending_platform.heap import settled_heap
@@ -50,7 +52,10 @@ def build_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
     install_problem_openapi(app)
+    # Outermost last: the access log sees every answer, the 413 of the body limit included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     install_observability(app, CollectorRegistry())
+    app.add_middleware(AccessLogMiddleware)
 
     async def _starting() -> None:
         raise RuntimeError("the service is still starting")

@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from lending_platform.access_log import remember_principal
 from lending_platform.credentials import (
     OPERATOR,
     PARTNER,
@@ -45,6 +46,7 @@ async def authenticate(
     principal = await store.lookup(credentials.credentials)
     if principal is None:
         raise _unauthorized("The API key is unknown or was revoked.")
+    remember_principal(request, principal)
     limiter: RateLimiter = request.app.state.runtime.ports["rate_limiter"]
     wait = limiter.retry_after(principal)
     if wait is not None:

@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     run_background_workers: bool = True
     log_level: str = "INFO"
     log_json: bool = True
+    # Largest request body the service reads (bytes); larger ones get a 413 problem document
+    # (body_limit.py), whatever the ingress in front allows.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
 
     @field_validator("log_level")
     @classmethod
