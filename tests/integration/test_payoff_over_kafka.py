@@ -185,11 +185,16 @@ class Payoff:
         assert after["version"] == before["version"]  # no accrual, no fee on a closed loan
 
     async def reversal_reopens(self) -> None:
-        reversed_ = await self.lc.post(
+        asked = await self.lc.post(
             f"/v1/ops/loans/{self.loan}/payments/{self.payment_id}/reversal",
             headers=self.reader, json={"reason": "bounced"})
-        assert reversed_.status_code == 201, reversed_.text
-        assert reversed_.json()["status"] == "active"
+        assert asked.status_code == 202, asked.text  # maker-checker: a second operator
+        checker = await key(self.ledger, "ops-3", "servicer")
+        reversed_ = await self.lc.post(
+            f"/v1/ops/reversals/{asked.json()['reversal_id']}/approve", headers=checker,
+            json={"note": "the bank returned it"})
+        assert reversed_.status_code == 200, reversed_.text
+        assert reversed_.json()["loan"]["status"] == "active"
         view = await self.wait_servicing("active")
         assert cents(view["outstanding"]["principal"]) > 0
         assert "closed" not in {i["status"] for i in view["installments"]}

@@ -32,6 +32,7 @@ def bootstrap(
         attempts=settings.payout_attempts, backoff=settings.payout_backoff_seconds,
     )
     runtime.ports["ledger"] = ledger
+    runtime.ports["reversal_thresholds"] = settings.reversal_thresholds()
     runtime.backlogs.update(BACKLOGS)
     runtime.ports["payout"] = payout
     runtime.workers["disbursement"] = DisbursementWorker(

@@ -108,6 +108,12 @@ class PaymentReversed(LedgerEvent):
     reason: ReasonCode = Field(description=known_codes(ReversalReason, "Reason"))
     reversed_allocation: Breakdown
     outstanding: Breakdown = Field(description="Balances after the reversal")
+    requested_by: Identifier | None = Field(
+        default=None, description="The operator who asked for the reversal (absent on the "
+        "corrections the ledger makes by itself, and on reversals before it was recorded)")
+    approved_by: Identifier | None = Field(
+        default=None, description="The second operator who approved it, when its amount "
+        "needed one (maker-checker)")
 
 
 class FeeCharged(LedgerEvent):

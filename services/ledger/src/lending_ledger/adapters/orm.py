@@ -136,4 +136,25 @@ accrual_runs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
 )
 
+# Every reversal an operator asked for, with who asked and who decided (maker-checker above
+# the configured amount: domain/reversals.py). At most one awaiting approval per payment.
+payment_reversals = Table(
+    "payment_reversals", metadata,
+    Column("reversal_id", Text, primary_key=True),
+    Column("loan_id", Text, nullable=False),
+    Column("payment_id", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", Text, nullable=False),  # awaiting_approval, reversed, rejected
+    Column("requested_by", Text, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("decided_by", Text, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("note", Text, nullable=True),
+    Index("payment_reversals_one_pending", "loan_id", "payment_id", unique=True,
+          postgresql_where=text("status = 'awaiting_approval'")),
+    Index("payment_reversals_queue", "status", "requested_at"),
+)
+
 PROJECTIONS = ("loan_accounts", "snapshots")

@@ -1,12 +1,12 @@
 """The ledger service's /v1 routes: thin, request model -> command -> handler -> response.
 
-Every route needs an operator API key (any role for reads; servicer or admin to reverse a
-payment): the ledger is an internal, operator-facing service.
+Every route needs an operator API key (any role for reads; servicer or admin to ask for or
+decide a payment reversal: reversal_routes.py): the ledger is an internal, operator-facing
+service.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,10 +17,8 @@ from lending_ledger.adapters.orm import loan_accounts, parked_acceptances
 from lending_ledger.adapters.orm import refusals as refusals_table
 from lending_ledger.domain.accounts import ACCOUNT_KIND, Account
 from lending_ledger.domain.contract import format_minor
-from lending_ledger.domain.errors import LedgerDomainError
 from lending_ledger.entrypoints import schemas
 from lending_ledger.service_layer.booking import current_business_date
-from lending_ledger.service_layer.ledger import LoanLedger, UnknownLoanError
 from lending_ledger.service_layer.queries import days_past_due, exponent_of
 from lending_platform.auth import require_operator
 from lending_platform.credentials import OPERATOR_ROLES, Principal
@@ -28,7 +26,6 @@ from lending_platform.problems import ProblemError
 
 router = APIRouter(tags=["ledger"])
 Reader = Annotated[Principal, Depends(require_operator(*OPERATOR_ROLES))]
-Servicer = Annotated[Principal, Depends(require_operator("servicer"))]
 
 
 def _runtime(request: Request) -> Any:
@@ -131,29 +128,3 @@ async def get_refused_and_parked(
         refusals=[schemas.RefusalPublic(**r) for r in refused],
         parked=[schemas.ParkedAcceptancePublic(**p) for p in parked],
     )
-
-
-@router.post("/ops/loans/{loan_id}/payments/{payment_id}/reversal",
-             response_model=schemas.LoanPublic, status_code=201)
-async def reverse_payment(
-    loan_id: str, payment_id: str, body: schemas.ReversalCreate, request: Request, _: Servicer,
-) -> schemas.LoanPublic:
-    """Reverses an applied payment (bounce, chargeback, correction): its split is undone by a
-    new event and later payments are re-allocated; nothing is edited."""
-    runtime = _runtime(request)
-    ledger: LoanLedger = runtime.ports["ledger"]
-    reversal_id = body.reversal_id or f"rev-{uuid.uuid4().hex[:16]}"
-    async with runtime.sessions() as session, session.begin():
-        on = await current_business_date(session)
-
-        def reverse(account: Any) -> None:
-            account.reverse_payment(payment_id=payment_id, reversal_id=reversal_id,
-                                    reason=body.reason, on=on or date.today())
-
-        try:
-            await ledger.execute(session, loan_id, reverse)
-        except UnknownLoanError:
-            raise _not_found(loan_id) from None
-        except LedgerDomainError as exc:
-            raise ProblemError(409, str(exc), code="reversal-refused") from exc
-    return await get_loan(loan_id, request, _, None)

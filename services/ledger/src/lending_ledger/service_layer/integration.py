@@ -81,7 +81,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             **common, payment_id=e.payment_id, reversal_id=e.reversal_id,
             amount=money(e.amount), value_date=date.fromisoformat(e.value_date),
             reason=e.reason, reversed_allocation=_breakdown(money, _by_component(e.lines)),
-            outstanding=outstanding,
+            outstanding=outstanding, requested_by=e.requested_by, approved_by=e.approved_by,
         )
         return [reversal, *_corrections(account, change, e.reallocations, outstanding)]
     if isinstance(e, ev.InterestAccrued):
