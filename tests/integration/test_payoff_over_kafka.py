@@ -172,7 +172,7 @@ class Payoff:
         assert trial["balanced"] is True
         journal = (await self.lc.get(f"/v1/loans/{self.loan}/journal",
                                      headers=self.reader)).json()
-        for entry in journal:
+        for entry in journal["items"]:
             debit = sum(cents(line["debit"]) for line in entry["lines"])
             assert debit == sum(cents(line["credit"]) for line in entry["lines"]), entry
         report = await verify(self.ledger.state.runtime.engine)

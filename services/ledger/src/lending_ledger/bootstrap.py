@@ -9,6 +9,7 @@ from lending_ledger.service_layer.day_close import AccrualWorker
 from lending_ledger.service_layer.disbursement import DisbursementWorker
 from lending_ledger.service_layer.handlers import handlers
 from lending_ledger.service_layer.ledger import LoanLedger, lock_order
+from lending_ledger.service_layer.trial_balance import TrialBalanceFolder
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
@@ -45,4 +46,5 @@ def bootstrap(
     )
     if settings.run_accrual_worker:
         runtime.workers["accrual"] = accrual
+    runtime.workers["trial_balance"] = TrialBalanceFolder(runtime.sessions)
     return runtime

@@ -41,6 +41,12 @@ class LoanEventPublic(BaseModel):
     recorded_at: datetime
 
 
+class LoanEventPage(BaseModel):
+    items: list[LoanEventPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; none "
+                                    "on the last page")
+
+
 class JournalLinePublic(BaseModel):
     account: str
     debit: str
@@ -54,6 +60,12 @@ class JournalEntryPublic(BaseModel):
     business_date: date
     currency: str
     lines: list[JournalLinePublic]
+
+
+class JournalPage(BaseModel):
+    items: list[JournalEntryPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; none "
+                                    "on the last page")
 
 
 class TrialBalanceLinePublic(BaseModel):
