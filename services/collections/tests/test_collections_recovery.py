@@ -104,7 +104,9 @@ async def test_forgiving_money_needs_an_admin_and_a_rejection_publishes_nothing(
         await decide(coll, settlement, "lead-2", "collector")
     assert await decide(coll, settlement, "boss-1", "admin", approve=False) == "rejected"
     again = await propose(coll, case_id, "rate_change", new_annual_rate=Decimal("0.05"))
-    assert await decide(coll, again, "lead-2", "collector") == "approved"
+    with pytest.raises(ApprovalRefusedError):  # the cut forgoes interest: an admin's call
+        await decide(coll, again, "lead-2", "collector")
+    assert await decide(coll, again, "boss-1", "admin") == "approved"
     [requested] = await coll.outbox("RestructureRequested")
     assert (requested.kind, requested.new_annual_rate) == ("restructure", Decimal("0.05"))
 
@@ -245,3 +247,35 @@ async def test_the_portfolio_report_gives_past_dates_as_they_were(coll: Collecti
     # the past does not move: the 1 March figures again, after everything since
     async with coll.ctx.sessions() as session:
         assert await report.portfolio(session, mar1) == before
+
+
+async def test_a_rate_cut_counts_the_interest_it_forgoes_toward_the_approval_tier(
+        coll: Collections):
+    _, case_id = await delinquent_loan(coll)  # 1000.00 at 12%, installments left: 2
+    to_zero = await propose(coll, case_id, "rate_change", new_annual_rate=Decimal("0"))
+    [row] = await coll.sql("SELECT approver_roles, waive_amount, forgone_interest "
+                           "FROM recovery_proposals WHERE proposal_id = :p", p=to_zero)
+    assert row.approver_roles == ["admin"] and row.waive_amount == 0
+    assert row.forgone_interest > 0  # every cent of the remaining interest
+    with pytest.raises(ApprovalRefusedError):
+        await decide(coll, to_zero, "lead-2", "collector")
+    assert await coll.outbox("RestructureRequested") == []
+
+
+@pytest.mark.parametrize("rate", ["0.13", "1"])
+async def test_a_recovery_plan_never_raises_a_loans_rate(coll: Collections, rate: str):
+    _, case_id = await delinquent_loan(coll)
+    with pytest.raises(ProposalInvalidError, match="never raises the rate") as refused:
+        await propose(coll, case_id, "rate_change", new_annual_rate=Decimal(rate))
+    assert refused.value.field == "new_annual_rate"
+    assert await coll.sql("SELECT 1 FROM recovery_proposals") == []
+
+
+async def test_a_rate_change_on_a_loan_whose_terms_collections_never_saw_is_refused(
+        coll: Collections):
+    loan = f"app-{uuid.uuid4().hex[:10]}"  # delinquency first: a stub without terms
+    await coll.deliver(delinquency(loan, FEB16, 1, "current", "dpd_1_30"))
+    [case] = await coll.sql("SELECT case_id FROM cases WHERE loan_id = :l", l=loan)
+    with pytest.raises(ProposalInvalidError, match="contract terms") as refused:
+        await propose(coll, case.case_id, "rate_change", new_annual_rate=Decimal("0.05"))
+    assert refused.value.field == "new_annual_rate"
