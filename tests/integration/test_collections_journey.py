@@ -124,7 +124,11 @@ class Journey:
         booked = await self.l_tail.find(self.a, "LoanBooked", within=120)  # group joins
         await self.l_tail.find(self.b, "Disbursed", within=60)
         self.partner = await key(self.servicing_app, booked.partner_id, "partner", "partner")
-        self.due = booked.terms.first_due_date
+        # the schedule is anchored to the payout's value date (the acceptance's, START):
+        # Disbursed carries it, two days before the one the terms were priced with
+        paid_out = await self.l_tail.find(self.a, "Disbursed", within=60)
+        assert paid_out.terms.start_date == paid_out.value_date == START
+        self.due = paid_out.terms.first_due_date
 
         async def known() -> bool:
             n = await scalar(self.coll, "SELECT count(*) FROM loans WHERE loan_id IN (:a, :b)"

@@ -51,7 +51,7 @@ def test_two_worker_processes_share_the_port_and_the_rate_limit(
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # a readiness wait, generous on a busy machine
         while True:
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
             try:

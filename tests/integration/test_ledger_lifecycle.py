@@ -67,7 +67,8 @@ async def test_an_accepted_offer_is_booked_paid_out_and_announced_on_kafka(
         await wait_for(lambda: _parked(app, decision_id), "the acceptance to be parked")
         await publish(kafka_bootstrap, approved(loan_id, decision_id, future_terms()))
         await wait_for(lambda: _has(app, loan_id, "LoanDisbursed"), "the payout")
-        assert await stream_types(app, loan_id) == ["LoanBooked", "LoanDisbursed"]
+        assert await stream_types(app, loan_id) == [
+            "LoanBooked", "PayoutRequested", "LoanDisbursed"]
         await wait_for(lambda: outbox_drained(app), "the relay")
     published = await ledger_events_on_kafka(kafka_bootstrap, since, loan_id, 2)
     assert [e.type for e in published] == ["LoanBooked", "Disbursed"]
@@ -91,7 +92,8 @@ async def test_the_payout_failing_twice_then_succeeding_pays_the_borrower_once(
             await publish(kafka_bootstrap, approved(loan_id, decision_id, future_terms()),
                           accepted(loan_id, decision_id))
             await wait_for(lambda: _has(app, loan_id, "LoanDisbursed"), "the payout")
-            assert await stream_types(app, loan_id) == ["LoanBooked", "LoanDisbursed"]
+            assert await stream_types(app, loan_id) == [
+                "LoanBooked", "PayoutRequested", "LoanDisbursed"]
         state = (await sim.get("/admin/payouts")).json()
     assert state["requests"][loan_id] == 3  # two 503s, then the payout
     assert next(p for p in state["payouts"] if p["idempotency_key"] == loan_id)["amount"] == (
@@ -123,7 +125,8 @@ async def test_a_duplicate_payment_is_applied_once_and_the_books_balance(
         assert loan["status"] == "active" and loan["installments"][0]["settled"] is True
         assert loan["balances"]["total_paid"] == "344.02"
         events = (await client.get(f"/v1/loans/{loan_id}/events", headers=auth)).json()["items"]
-        assert [e["type"] for e in events] == ["LoanBooked", "LoanDisbursed", "PaymentApplied"]
+        assert [e["type"] for e in events] == [
+            "LoanBooked", "PayoutRequested", "LoanDisbursed", "PaymentApplied"]
         journal = (await client.get(f"/v1/loans/{loan_id}/journal",
                                     headers=auth)).json()["items"]
         assert [e["event_type"] for e in journal] == ["LoanDisbursed", "PaymentApplied"]

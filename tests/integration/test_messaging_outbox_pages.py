@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -28,13 +30,14 @@ async def outbox_options(url: str) -> list[str] | None:
         await engine.dispose()
 
 
-def before_keeping_pages(migrations: Path) -> str:
-    """The revision before the one that keeps the outbox's pages (later ones may follow it)."""
-    for path in sorted((migrations / "versions").glob("*.py")):
-        source = path.read_text()
-        if "keep_outbox_pages(op)" in source:
-            return source.split('down_revision = "', 1)[1].split('"', 1)[0]
-    raise AssertionError(f"no migration in {migrations} keeps the outbox's pages")
+def before_outbox_pages(config: Config) -> str:
+    """The revision just before the one that keeps the outbox's pages (later migrations may
+    follow it: downgrading to this undoes them too)."""
+    for script in ScriptDirectory.from_config(config).walk_revisions():
+        if "keep_outbox_pages" in Path(script.path).read_text():
+            assert isinstance(script.down_revision, str)
+            return script.down_revision
+    raise AssertionError("no migration keeps the outbox's pages")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -45,7 +48,7 @@ async def test_the_outbox_keeps_its_emptied_pages(service, database_factory):
     config = alembic_config(migrations, url)
     await asyncio.to_thread(command.upgrade, config, "head")
     assert await outbox_options(url) == ["vacuum_truncate=false"]
-    await asyncio.to_thread(command.downgrade, config, before_keeping_pages(migrations))
+    await asyncio.to_thread(command.downgrade, config, before_outbox_pages(config))
     assert await outbox_options(url) is None
     await asyncio.to_thread(command.upgrade, config, "head")
     assert await outbox_options(url) == ["vacuum_truncate=false"]

@@ -5,70 +5,26 @@ through two months by `loanctl simulate`, then a short run with kills of every k
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from lending_devstack.settings import SERVICES, find_repo_root
-from lending_simulators import SIMULATORS
+from lending_devstack.private import private_stack
+from lending_devstack.settings import SERVICES
 
 pytestmark = pytest.mark.integration
 PROFILE = "simtest"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A `make run` on fresh servers and free ports; stopped (Ctrl-C) at the end."""
-    root = find_repo_root()
-    shutil.rmtree(root / ".local" / PROFILE, ignore_errors=True)
-    env = {**os.environ, "LENDING_PROFILE": PROFILE, "LENDING_TOPIC_PARTITIONS": "2",
-           "LENDING_PG_PORT": str(_free_port()), "LENDING_KAFKA_PORT": str(_free_port()),
-           "LENDING_KAFKA_CONTROLLER_PORT": str(_free_port()),
-           "LENDING_PG_SHARED_BUFFERS_MB": "128",
-           "LENDING_RUN_DIR": str(tmp_path_factory.mktemp("run"))}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    env.pop("LENDING_PG_ADMIN_URL", None)
-    for name in SERVICES:
-        env[f"{name.upper()}_PORT"] = str(_free_port())
-    for name in SIMULATORS:
-        env[f"SIM_{name.upper()}_PORT"] = str(_free_port())
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "lending_devstack.run", "--ready-timeout", "240"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert runner.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        line = runner.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Press Ctrl-C" in line:
-            break
-    assert any("all ready" in line for line in lines), "".join(lines)
-    try:
+    """`make run` on fresh servers and free ports; stopped (Ctrl-C) at the end."""
+    with private_stack(PROFILE, tmp_path_factory.mktemp("run"), LENDING_TOPIC_PARTITIONS="2",
+                       LENDING_PG_SHARED_BUFFERS_MB="128") as env:
         yield env
-    finally:
-        runner.send_signal(signal.SIGINT)
-        try:
-            runner.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            runner.kill()
-        shutil.rmtree(root / ".local" / PROFILE, ignore_errors=True)
 
 
 def simulate(env: dict[str, str], *args: str, timeout: float) -> tuple[int, dict, str]:

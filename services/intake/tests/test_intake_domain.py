@@ -101,3 +101,14 @@ def test_the_rate_limiter_allows_a_second_of_burst_then_says_when_to_retry() -> 
     assert wait is not None and 0 < wait <= 0.5
     clock[0] += 0.5
     assert limiter.retry_after(partner) is None
+
+
+def test_a_payout_refused_for_good_ends_the_signed_application_with_the_reason() -> None:
+    app = _approved()
+    app.accept_offer("offer-1", "h" * 64, {}, NOW)
+    app.fail_disbursement("apr_outside_tolerance", NOW)
+    assert app.status == Status.DISBURSEMENT_FAILED and app.is_final()
+    assert app.changes[-1].previous == Status.OFFER_ACCEPTED
+    assert app.changes[-1].reasons == ("apr_outside_tolerance",)
+    app.mark_disbursed(NOW)  # nothing moves it on: no money went out
+    assert app.status == Status.DISBURSEMENT_FAILED

@@ -23,6 +23,7 @@ from lending_collections.service_layer.ports import Notifier
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
+from lending_platform.wakeup import Wakeup
 from lending_platform.wiring import standard_runtime
 
 REACTS_TO = ("servicing", "ledger", "underwriting")  # underwriting: the origination score
@@ -44,5 +45,6 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
     notifier = notifier or HttpSmsGateway(settings.sms_gateway_url,
                                           settings.sms_gateway_timeout_s)
     runtime.workers["delivery"] = MessageDelivery(
-        runtime.sessions, notifier, clock, interval_s=settings.delivery_poll_interval_s)
+        runtime.sessions, notifier, clock, interval_s=settings.delivery_poll_interval_s,
+        wakeup=Wakeup(runtime.engine))
     return runtime

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lending_ledger.adapters.backlogs import BACKLOGS
 from lending_ledger.adapters.payout import HttpPayoutProvider, PayoutProvider
 from lending_ledger.config import Settings
+from lending_ledger.domain.anchoring import AprTolerance
 from lending_ledger.service_layer.day_close import AccrualWorker
 from lending_ledger.service_layer.disbursement import DisbursementWorker
 from lending_ledger.service_layer.handlers import handlers
@@ -13,6 +14,7 @@ from lending_ledger.service_layer.trial_balance import TrialBalanceFolder
 from lending_messaging.ports import EventPublisher
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
+from lending_platform.wakeup import Wakeup
 from lending_platform.wiring import standard_runtime
 
 REACTS_TO = ("intake", "underwriting", "servicing", "collections")
@@ -39,10 +41,13 @@ def bootstrap(
     runtime.workers["disbursement"] = DisbursementWorker(
         runtime.sessions, ledger, payout, poll_interval=settings.disbursement_poll_seconds,
         concurrency=settings.disbursement_concurrency,
+        apr_tolerance=AprTolerance(settings.apr_tolerance_regular,
+                                   settings.apr_tolerance_irregular),
+        wakeup=Wakeup(runtime.engine),
     )
     runtime.ports["accrual"] = accrual = AccrualWorker(
         runtime.sessions, ledger, batch_size=settings.accrual_batch_size,
-        poll_interval=settings.accrual_poll_seconds,
+        poll_interval=settings.accrual_poll_seconds, wakeup=Wakeup(runtime.engine),
     )
     if settings.run_accrual_worker:
         runtime.workers["accrual"] = accrual

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from lending_events.samples import TERMS
-from loanmath import Frequency, LoanTerms, Money, build_schedule
+from loanmath import (
+    Frequency,
+    InterestBasis,
+    LoanTerms,
+    Money,
+    RoundingMode,
+    build_schedule,
+    schedule_apr,
+)
 
 LOAN = "loan-1"
+_BASES = {"30/360": InterestBasis.THIRTY_360_US, "act/365f": InterestBasis.ACTUAL_365,
+          "act/360": InterestBasis.ACTUAL_360, "act/act": InterestBasis.ACTUAL_ACTUAL}
 
 
 def sample_terms() -> dict[str, Any]:
@@ -19,11 +29,15 @@ def sample_terms() -> dict[str, Any]:
 
 def built_terms(
     principal: str = "1200.00", rate: str = "0.18", term: int = 6, start: date = date(2025, 1, 15),
-    frequency: str = "monthly",
+    frequency: str = "monthly", day_count: str = "30/360",
 ) -> dict[str, Any]:
-    """Terms whose schedule comes from loanmath, in the ContractTerms JSON shape."""
+    """Terms whose schedule comes from loanmath, in the ContractTerms JSON shape: the
+    sample's 20.00 origination fee withheld, the APR (effective, as the sample's) computed
+    on the schedule, so that the disclosure is true."""
     schedule = build_schedule(LoanTerms(
         Money.parse(principal, "EUR"), Decimal(rate), term, Frequency.parse(frequency), start,
+        interest_basis=_BASES[day_count], rounding=RoundingMode.HALF_EVEN,
+        upfront_fee=Money.parse("20.00", "EUR"),
     ))
     rows = [
         {"number": r.number, "due_date": r.due_date.isoformat(), "principal": str(r.principal),
@@ -32,11 +46,14 @@ def built_terms(
         for r in schedule.installments
     ]
     terms = sample_terms()
+    apr = schedule_apr(schedule).effective_annual_rate.quantize(Decimal("0.0001"), ROUND_HALF_UP)
     terms.update(
         principal=principal, annual_rate=rate, schedule=rows, start_date=start.isoformat(),
         first_due_date=rows[0]["due_date"], maturity_date=rows[-1]["due_date"],
-        total_interest=str(schedule.total_interest), total_repayable=str(schedule.total_repayable),
+        total_interest=str(schedule.total_interest),
+        total_repayable=str(schedule.total_interest.amount + Decimal(principal)),
         total_cost=str(schedule.total_interest.amount + Decimal(terms["total_fees"])),
+        day_count=day_count, apr=str(apr),
     )
     return terms
 

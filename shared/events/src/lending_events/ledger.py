@@ -62,6 +62,17 @@ class Disbursed(LedgerEvent):
     value_date: date
     method: PaymentMethod
     provider_reference: str = Field(min_length=1)
+    terms: ContractTerms | None = Field(
+        default=None, description="The terms the loan is serviced on from now: the booked "
+        "terms with the schedule anchored to value_date (first period counted from the "
+        "payout) and the APR recomputed on it. They replace LoanBooked's schedule. Absent "
+        "from events published before anchoring existed (the booked terms stand)")
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> Disbursed:
+        if self.terms is not None:
+            _check_same_currency(self.currency, self.terms)
+        return self
 
 
 class DisbursementFailed(LedgerEvent):

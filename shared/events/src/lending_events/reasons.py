@@ -32,6 +32,9 @@ class DisbursementFailure(StrEnum):
     ACCOUNT_CLOSED = "account_closed"
     PROVIDER_REJECTED = "provider_rejected"
     PROVIDER_UNAVAILABLE = "provider_unavailable"
+    # refused by the ledger before any payout (never retried; a new offer is needed)
+    APR_OUTSIDE_TOLERANCE = "apr_outside_tolerance"
+    TERMS_NOT_ANCHORABLE = "terms_not_anchorable"
 
 
 class ReversalReason(StrEnum):

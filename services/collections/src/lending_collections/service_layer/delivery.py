@@ -26,28 +26,30 @@ from lending_collections.service_layer.ports import (
 )
 from lending_events.collections_events import CollectionActionTaken
 from lending_platform.unit_of_work import emit_in
+from lending_platform.wakeup import Wakeup
 
 log = logging.getLogger("lending.collections.delivery")
 
 
 class MessageDelivery:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], notifier: Notifier,
-                 clock: Clock, *, interval_s: float = 1.0, batch_size: int = 50) -> None:
+                 clock: Clock, *, interval_s: float = 1.0, batch_size: int = 50,
+                 wakeup: Wakeup | None = None) -> None:
         self.sessions, self.notifier, self.clock = sessions, notifier, clock
+        self._wakeup = wakeup or Wakeup()
         self.interval_s, self.batch_size = interval_s, batch_size
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         self._stopping.clear()
+        self._wakeup.start()  # a day close that queued messages wakes us
         try:
             while not self._stopping.is_set():
-                sent = await self.deliver_due()
-                if sent == 0:
-                    try:
-                        await asyncio.wait_for(self._stopping.wait(), self.interval_s)
-                    except TimeoutError:
-                        pass
+                self._wakeup.clear()
+                if await self.deliver_due() == 0:
+                    await self._wakeup.wait(self.interval_s, self._stopping)
         finally:
+            self._wakeup.stop()
             await self.notifier.close()
 
     def stop(self) -> None:

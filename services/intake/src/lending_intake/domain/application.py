@@ -23,6 +23,7 @@ class Status(StrEnum):
     DECLINED = "declined"
     OFFER_ACCEPTED = "offer_accepted"
     DISBURSED = "disbursed"
+    DISBURSEMENT_FAILED = "disbursement_failed"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
 
@@ -160,3 +161,11 @@ class Application:
     def mark_disbursed(self, now: datetime) -> None:
         if self.status == Status.OFFER_ACCEPTED:
             self._move(Status.DISBURSED, now)
+
+    def fail_disbursement(self, failure_code: str, now: datetime) -> None:
+        """The ledger refused or could not make the payout, for good: the application ends
+        here, nothing was lent. ``apr_outside_tolerance``: the schedule anchored to the
+        payout date no longer matches the signed disclosure; a new application (a new offer,
+        disclosed and signed) is the way on."""
+        if self.status == Status.OFFER_ACCEPTED:
+            self._move(Status.DISBURSEMENT_FAILED, now, (failure_code,))

@@ -14,6 +14,11 @@ DESCRIPTIONS = {
     "collateral_insufficient": "The security offered does not cover the amount requested.",
     "rate_cap_exceeded": "The price for this risk would exceed the legal rate cap.",
     "amount_above_auto_limit": "The amount needs a review by an underwriter.",
+    # why a payout was refused or failed for good (status disbursement_failed)
+    "apr_outside_tolerance": "On the day the money would go out, the loan's APR no longer "
+                             "matches the one disclosed; apply again for a new offer.",
+    "account_closed": "The disbursement account is closed.",
+    "account_invalid": "The disbursement account is not valid.",
 }
 
 

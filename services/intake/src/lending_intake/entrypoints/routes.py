@@ -27,7 +27,8 @@ from lending_platform.problems import ProblemError
 
 router = APIRouter(tags=["intake"])
 Status = Literal["submitted", "documents_pending", "under_review", "referred", "approved",
-                 "declined", "offer_accepted", "disbursed", "withdrawn", "expired"]
+                 "declined", "offer_accepted", "disbursed", "disbursement_failed", "withdrawn",
+                 "expired"]
 IdempotencyKey = Annotated[str, Header(
     alias="Idempotency-Key", min_length=8, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
     description="Unique per application you mean to create, e.g. a UUID")]

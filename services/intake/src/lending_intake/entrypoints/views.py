@@ -23,7 +23,8 @@ def application_public(row: Any, now: datetime) -> ApplicationPublic:
     request = row.request
     offer = None
     if app.offer is not None and app.status.value in ("approved", "offer_accepted",
-                                                       "disbursed", "expired"):
+                                                       "disbursed", "disbursement_failed",
+                                                       "expired"):
         d = app.offer.disclosure
         offer = OfferPublic(
             offer_id=app.offer.offer_id, expires_at=app.offer.expires_at,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_events import IntegrationEvent
 from lending_events.envelope import Envelope
-from lending_events.ledger import Disbursed
+from lending_events.ledger import Disbursed, DisbursementFailed
 from lending_events.underwriting import (
     ApplicationDeclined,
     ApplicationReferred,
@@ -106,10 +106,19 @@ def build_handlers(partners: PartnerDirectory, clock: Clock) -> dict[str, EventH
             app.mark_disbursed(clock())
             await save(session, app)
 
+    async def on_disbursement_failed(session: Any, event: IntegrationEvent, _e: Envelope) -> None:
+        assert isinstance(event, DisbursementFailed)
+        if event.retryable:
+            return  # the ledger tries again
+        if app := await with_application(session, event.loan_id):
+            app.fail_disbursement(event.failure_code, clock())
+            await save(session, app)
+
     return {
         "ScoreComputed": on_score,
         "ApplicationReferred": on_referred,
         "LoanApproved": on_approved,
         "ApplicationDeclined": on_declined,
         "Disbursed": on_disbursed,
+        "DisbursementFailed": on_disbursement_failed,
     }

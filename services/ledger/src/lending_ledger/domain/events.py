@@ -52,6 +52,19 @@ class LoanBooked(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PayoutRequested(DomainEvent):
+    """Written before the payout provider is called: the value date is fixed here (a day
+    close during the call, a crash, a second replica all pay out on this date) and the APR
+    on the schedule anchored to it was found within the disclosure tolerance."""
+
+    disbursement_id: str
+    value_date: str
+    disclosed_apr: str
+    actual_apr: str
+    tolerance: str
+
+
+@dataclass(frozen=True)
 class LoanDisbursed(DomainEvent):
     disbursement_id: str
     amount: int  # net, what the borrower received
@@ -59,6 +72,9 @@ class LoanDisbursed(DomainEvent):
     value_date: str
     method: str
     provider_reference: str
+    # ContractTerms JSON anchored to the value date: the schedule the loan is serviced on
+    # from now (None in events recorded before anchoring existed: the booked terms stand)
+    terms: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -222,9 +238,9 @@ class LoanClosed(DomainEvent):
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.type: cls
     for cls in (
-        LoanBooked, LoanDisbursed, DisbursementFailed, PaymentApplied, PaymentReversed,
-        RecoveryReceived, InterestAccrued, FeeCharged, LoanRestructured, LoanWrittenOff,
-        LoanClosed, PayoffAccepted, PayoffWithdrawn,
+        LoanBooked, PayoutRequested, LoanDisbursed, DisbursementFailed, PaymentApplied,
+        PaymentReversed, RecoveryReceived, InterestAccrued, FeeCharged, LoanRestructured,
+        LoanWrittenOff, LoanClosed, PayoffAccepted, PayoffWithdrawn,
     )
 }
 

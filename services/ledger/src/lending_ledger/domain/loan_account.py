@@ -21,6 +21,7 @@ from typing import Any
 from lending_ledger.domain import events as ev
 from lending_ledger.domain.accounts import Account, Posting, difference
 from lending_ledger.domain.allocation import allocate
+from lending_ledger.domain.anchoring import AprTolerance, anchor, anchored_terms
 from lending_ledger.domain.contract import (
     FEE,
     INTEREST,
@@ -30,6 +31,7 @@ from lending_ledger.domain.contract import (
     parse_contract,
 )
 from lending_ledger.domain.errors import (
+    InvalidContractError,
     InvalidLoanStateError,
     LoanAlreadyBookedError,
     LoanNotBookedError,
@@ -61,6 +63,8 @@ from loanmath import round_minor
 
 NEW, BOOKED, ACTIVE, DISBURSEMENT_FAILED = "new", "booked", "active", "disbursement_failed"
 CLOSED, WRITTEN_OFF = "closed", "written_off"
+# DisbursementFailed codes of refusals decided before any payout (never retried)
+APR_OUTSIDE_TOLERANCE, TERMS_NOT_ANCHORABLE = "apr_outside_tolerance", "terms_not_anchorable"
 
 
 @dataclass
@@ -118,6 +122,7 @@ class LoanAccount:
     restructured_at: date | None = None
     restructure_seq: int = 0  # payments up to this seq came before the last restructure
     recoveries: int = 0
+    payout_on: date | None = None  # the value date fixed before the payout was requested
     disbursed_on: date | None = None
     accrued_through: date | None = None
     closed_on: date | None = None
@@ -141,15 +146,52 @@ class LoanAccount:
             disbursement_method, disbursement_account,
         ), booked_on)
 
+    def request_payout(
+        self, *, disbursement_id: str, value_date: date, tolerance: AprTolerance
+    ) -> None:
+        """Before the money goes out: fixes the payout's value date, once the APR recomputed
+        on the schedule anchored to it is within ``tolerance`` of the disclosed APR. Beyond
+        it the disbursement is refused (DisbursementFailed, not retryable): the borrower
+        signed a disclosure that would be wrong. A loan whose payout was already requested
+        keeps its date (a retry, a second replica, a day close since)."""
+        if self.status != BOOKED or self.payout_on is not None:
+            return
+        c = self._booked()
+        try:
+            anchoring = anchor(self._current_terms(), value_date, tolerance)
+        except InvalidContractError as exc:
+            self._refuse_payout(disbursement_id, c, TERMS_NOT_ANCHORABLE, str(exc), value_date)
+            return
+        if not anchoring.within_tolerance:
+            self._refuse_payout(disbursement_id, c, APR_OUTSIDE_TOLERANCE, anchoring.explain(),
+                                value_date)
+            return
+        self._record(ev.PayoutRequested(
+            disbursement_id, value_date.isoformat(), str(anchoring.disclosed_apr),
+            str(anchoring.actual_apr), str(anchoring.tolerance),
+        ), value_date)
+
+    def _refuse_payout(self, disbursement_id: str, c: Contract, code: str, message: str,
+                       on: date) -> None:
+        self._record(ev.DisbursementFailed(
+            disbursement_id, c.net_disbursement, code, message[:500], 1, False), on)
+
     def record_disbursement(
         self, *, disbursement_id: str, value_date: date, provider_reference: str
     ) -> None:
+        """The money went out on ``value_date``: the schedule is anchored to it (the first
+        period counts from the payout), and the loan is serviced on that from now."""
         if self.status in (ACTIVE, CLOSED, WRITTEN_OFF):
             return  # already disbursed: the provider's idempotency key made it one payout
         c = self._booked()
+        try:
+            terms: dict[str, Any] | None = anchored_terms(self._current_terms(), value_date)
+        except InvalidContractError:
+            terms = None  # paid already: the booked schedule stands (request_payout refuses
+            # such terms before any payout, so only a direct call gets here)
         self._record(ev.LoanDisbursed(
             disbursement_id, c.net_disbursement, c.withheld_fees, value_date.isoformat(),
-            self.booking["disbursement_method"], provider_reference,
+            self.booking["disbursement_method"], provider_reference, terms,
         ), value_date)
 
     def record_disbursement_failure(
@@ -561,20 +603,31 @@ class LoanAccount:
         _APPLY[type_](self, ev.event_from(type_, data))
         self.version = version
 
+    def _service_on(self, terms: dict[str, Any]) -> None:
+        c = parse_contract(terms)
+        self.contract, self.terms = c, terms
+        self.due = [[r.principal, r.interest, r.fee, 0] for r in c.installments]
+        self.paid = [[0, 0, 0, 0] for _ in c.installments]
+        self.due_total = [sum(column) for column in zip(*self.due, strict=True)]
+
     def _when_LoanBooked(self, e: ev.LoanBooked) -> None:
-        c = parse_contract(e.terms)
-        self.contract, self.terms, self.status = c, e.terms, BOOKED
+        self._service_on(e.terms)
+        self.status = BOOKED
         self.booking = {
             "decision_id": e.decision_id, "offer_id": e.offer_id,
             "applicant_id": e.applicant_id, "partner_id": e.partner_id,
             "booked_on": e.booked_on, "disbursement_method": e.disbursement_method,
             "disbursement_account": e.disbursement_account,
         }
-        self.due = [[r.principal, r.interest, r.fee, 0] for r in c.installments]
-        self.paid = [[0, 0, 0, 0] for _ in c.installments]
-        self.due_total = [sum(column) for column in zip(*self.due, strict=True)]
+
+    def _when_PayoutRequested(self, e: ev.PayoutRequested) -> None:
+        self.payout_on = date.fromisoformat(e.value_date)
 
     def _when_LoanDisbursed(self, e: ev.LoanDisbursed) -> None:
+        if e.terms is not None and e.terms != self.terms:
+            # nothing is allocated before the payout (payments wait as credit), so the
+            # anchored schedule starts with nothing paid, as the booked one did
+            self._service_on(e.terms)
         self.status = ACTIVE
         self.disbursed_on = date.fromisoformat(e.value_date)
         self.cash_out += e.amount

@@ -34,7 +34,7 @@ def snapshot(a: LoanAccount) -> dict[str, Any]:
         written_off=a.written_off, waived=a.waived, capitalized=a.capitalized,
         restructures=a.restructures, restructured_at=_iso(a.restructured_at),
         **{name: getattr(a, name) for name in _SINCE_RESTRUCTURE},
-        disbursed_on=_iso(a.disbursed_on),
+        payout_on=_iso(a.payout_on), disbursed_on=_iso(a.disbursed_on),
         accrued_through=_iso(a.accrued_through), closed_on=_iso(a.closed_on),
         late_fee_charged=sorted(a.late_fee_charged), payoff=a.payoff,
         payments=[
@@ -66,6 +66,7 @@ def restore(state: dict[str, Any]) -> LoanAccount:
     for r in a.restructures:
         assert a.contract is not None
         a.contract = restructured_contract(a.contract, r["new_terms"], r["carried"], r["base"])
+    a.payout_on = _day(state.get("payout_on"))  # absent from snapshots before anchoring
     a.disbursed_on = _day(state["disbursed_on"])
     a.accrued_through = _day(state["accrued_through"])
     a.closed_on = _day(state["closed_on"])

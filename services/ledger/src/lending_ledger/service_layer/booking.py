@@ -11,7 +11,7 @@ refusal: no contract event exists for it, and intake owns the offer's lifecycle.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -38,7 +38,14 @@ OFFER_EXPIRED, DECISION_MISMATCH, TERMS_INVALID = (
 
 
 async def current_business_date(session: AsyncSession) -> date | None:
+    """The open business date: the day after servicing's last BusinessDayClosed."""
     return await session.scalar(select(func.max(business_dates.c.next_business_date)))
+
+
+def before_first_close(at: datetime) -> date:
+    """The business date while no day was ever closed: the UTC date of ``at``, servicing's
+    own rule (while SERVICING_INITIAL_BUSINESS_DATE is unset) and every other service's."""
+    return at.astimezone(UTC).date()
 
 
 async def refuse(
@@ -106,7 +113,8 @@ async def _book(
                      f"accepted {accepted.accepted_at.isoformat()} after the offer expired "
                      f"{row.offer_expires_at.isoformat()}")
         return
-    booked_on = await current_business_date(session) or accepted.accepted_at.date()
+    # before the first close: the acceptance's date (deterministic, unlike the clock now)
+    booked_on = await current_business_date(session) or before_first_close(accepted.accepted_at)
     terms: dict[str, Any] = row.terms
 
     def book(account: LoanAccount) -> None:

@@ -25,6 +25,7 @@ from lending_ledger.adapters.orm import accrual_runs, loan_accounts
 from lending_ledger.domain.loan_account import ACTIVE
 from lending_ledger.service_layer.ledger import LoanLedger, in_lock_order
 from lending_messaging.transient import retry_transient
+from lending_platform.wakeup import Wakeup
 
 log = logging.getLogger("lending.ledger.accrual")
 AGGREGATED = frozenset({"InterestAccrued", "FeeCharged"})
@@ -33,26 +34,29 @@ AGGREGATED = frozenset({"InterestAccrued", "FeeCharged"})
 class AccrualWorker:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], ledger: LoanLedger, *,
-        batch_size: int = 500, poll_interval: float = 0.5,
+        batch_size: int = 500, poll_interval: float = 0.5, wakeup: Wakeup | None = None,
     ) -> None:
         self._sessions, self._ledger = sessions, ledger
         self._batch, self._poll = batch_size, poll_interval
         self._stopping = asyncio.Event()
+        self._wakeup = wakeup or Wakeup()
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                worked = await self.run_once()
-            except ConcurrencyConflictError:
-                continue  # a payment won the race for one loan of the batch: redo the batch
-            if not worked:
+        self._wakeup.start()  # the consumer recording a closed day wakes us
+        try:
+            while not self._stopping.is_set():
+                self._wakeup.clear()
                 try:
-                    await asyncio.wait_for(self._stopping.wait(), self._poll)
-                except TimeoutError:
-                    pass
+                    worked = await self.run_once()
+                except ConcurrencyConflictError:
+                    continue  # a payment won the race for one loan of the batch: redo it
+                if not worked:
+                    await self._wakeup.wait(self._poll, self._stopping)
+        finally:
+            self._wakeup.stop()
 
     async def run_until_idle(self) -> None:
         while True:

@@ -2,7 +2,13 @@
 database transaction (an HTTP call must never hold a transaction open: it would hold the
 outbox relay back). The idempotency key is the loan id, so a loan picked twice (two
 replicas, a crash after paying and before recording) is still paid once; recording is
-idempotent too (a disbursed account ignores a second confirmation)."""
+idempotent too (a disbursed account ignores a second confirmation).
+
+Before the call, one short transaction fixes the value date (PayoutRequested): the open
+business date, checked against the disclosure (the APR on the schedule anchored to that
+date must be within the tolerance of the disclosed APR, or the disbursement is refused and
+no money moves). The payout is then recorded on that same date, whatever happens during the
+call: a day close, a crash and a restart the next business day, another replica."""
 
 from __future__ import annotations
 
@@ -15,9 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lending_ledger.adapters.orm import loan_accounts
 from lending_ledger.adapters.payout import PayoutFailedError, PayoutProvider, PayoutRequest
-from lending_ledger.domain.loan_account import BOOKED, LoanAccount
+from lending_ledger.domain.anchoring import AprTolerance
+from lending_ledger.domain.loan_account import BOOKED, DISBURSEMENT_FAILED, LoanAccount
 from lending_ledger.service_layer.booking import current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger
+from lending_platform.wakeup import Wakeup
 
 log = logging.getLogger("lending.ledger.disbursement")
 
@@ -26,8 +34,11 @@ class DisbursementWorker:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], ledger: LoanLedger,
         payout: PayoutProvider, *, poll_interval: float = 0.2, concurrency: int = 8,
+        apr_tolerance: AprTolerance | None = None, wakeup: Wakeup | None = None,
     ) -> None:
         self._sessions, self._ledger, self._payout = sessions, ledger, payout
+        self._wakeup = wakeup or Wakeup()
+        self._tolerance = apr_tolerance or AprTolerance()
         self._poll, self._limit = poll_interval, asyncio.Semaphore(concurrency)
         self._batch = concurrency * 4
         self._stopping = asyncio.Event()
@@ -36,14 +47,14 @@ class DisbursementWorker:
         self._stopping.set()
 
     async def run(self) -> None:
+        self._wakeup.start()  # a booking committed by the consumer wakes us
         try:
             while not self._stopping.is_set():
+                self._wakeup.clear()
                 if await self.run_once() == 0:
-                    try:
-                        await asyncio.wait_for(self._stopping.wait(), self._poll)
-                    except TimeoutError:
-                        pass
+                    await self._wakeup.wait(self._poll, self._stopping)
         finally:
+            self._wakeup.stop()
             await self._payout.close()
 
     async def run_once(self) -> int:
@@ -58,13 +69,11 @@ class DisbursementWorker:
 
     async def disburse(self, loan_id: str) -> None:
         async with self._limit:
-            async with self._sessions() as session:
-                account = await self._ledger.load(session, loan_id)
-                today = await current_business_date(session)
-            if account is None or account.status != BOOKED or account.contract is None:
-                return
-            c, booking = account.contract, account.booking
-            value_date = today or date.fromisoformat(booking["booked_on"])
+            account = await self._request_payout(loan_id)
+            if account is None or account.status != BOOKED or account.payout_on is None \
+                    or account.contract is None:
+                return  # not ours to pay (any more), or refused before any money moved
+            c, booking, value_date = account.contract, account.booking, account.payout_on
             request = PayoutRequest(
                 idempotency_key=loan_id, amount=c.money(c.net_disbursement),
                 currency=c.currency, method=booking["disbursement_method"],
@@ -90,6 +99,27 @@ class DisbursementWorker:
                                       provider_reference=confirmation.provider_reference)
 
             await self._record(loan_id, record)
+
+    async def _request_payout(self, loan_id: str) -> LoanAccount | None:
+        """The account once its payout's value date is fixed (or it was refused); None when
+        it is not booked (any more)."""
+        async with self._sessions() as session, session.begin():
+            account = await self._ledger.load(session, loan_id)
+            if account is None or account.status != BOOKED:
+                return None
+            if account.payout_on is not None:
+                return account  # requested before (a retry): that date stands
+            booked_on = date.fromisoformat(account.booking["booked_on"])
+            value_date = max(await current_business_date(session) or booked_on, booked_on)
+
+            def request(a: LoanAccount) -> None:
+                a.request_payout(disbursement_id=loan_id, value_date=value_date,
+                                 tolerance=self._tolerance)
+
+            account = await self._ledger.execute(session, loan_id, request)
+        if account.status == DISBURSEMENT_FAILED:
+            log.warning("disbursement of loan %s refused before the payout", loan_id)
+        return account
 
     async def _record(self, loan_id: str, command: object) -> None:
         async with self._sessions() as session, session.begin():

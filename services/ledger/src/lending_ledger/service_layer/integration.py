@@ -58,6 +58,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             **common, disbursement_id=e.disbursement_id, amount=money(e.amount),
             fees_withheld=money(e.fees_withheld), value_date=date.fromisoformat(e.value_date),
             method=e.method, provider_reference=e.provider_reference,
+            terms=None if e.terms is None else ContractTerms.model_validate(e.terms),
         )]
     if isinstance(e, ev.DisbursementFailed):
         return [out.DisbursementFailed(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
 from sqlalchemy import Row, func, select, update
@@ -27,7 +27,7 @@ from lending_ledger.domain.reversals import (
     ReversalRequest,
     needs_second_operator,
 )
-from lending_ledger.service_layer.booking import current_business_date
+from lending_ledger.service_layer.booking import before_first_close, current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger, UnknownLoanError
 
 
@@ -142,7 +142,7 @@ def _reverse_on(account: LoanAccount, request: ReversalRequest, on: date,
 
 
 async def _today(session: AsyncSession) -> date:
-    return await current_business_date(session) or date.today()
+    return await current_business_date(session) or before_first_close(datetime.now(UTC))
 
 
 async def _row(session: AsyncSession, reversal_id: str, lock: bool = False) -> Row[Any] | None:

@@ -76,7 +76,7 @@ class NextDuePublic(BaseModel):
 
 class LoanPublic(BaseModel):
     loan_id: str
-    status: Literal["booked", "active", "closed", "written_off"]
+    status: Literal["booked", "active", "closed", "written_off", "cancelled"]
     currency: str
     principal: str
     business_date: date = Field(description="The current (open) business date")

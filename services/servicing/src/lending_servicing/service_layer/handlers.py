@@ -18,6 +18,7 @@ from lending_events import Breakdown, ContractTerms, IntegrationEvent, to_minor_
 from lending_events.envelope import Envelope
 from lending_events.ledger import (
     Disbursed,
+    DisbursementFailed,
     FeeCharged,
     InterestAccrued,
     LoanBooked,
@@ -113,8 +114,14 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
         await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         if loan.status == "booked":
+            if event.terms is not None and event.terms.model_dump(mode="json") != loan.terms:
+                # the ledger anchored the schedule to the payout's value date: the loan is
+                # serviced on that one (nothing was paid toward the booked one before); the
+                # same terms again (paid out on the priced date, the usual case) change nothing
+                await _replace_terms(session, event.loan_id, event.terms, policy)
             await projection.update_loan(session, event.loan_id, status="active",
-                                         disbursed_on=event.value_date)
+                                         disbursed_on=event.value_date,
+                                         paid_to_schedule=loan.paid_to_schedule)
             # closes while it was booked passed its overdue installments by
             await projection.restate(session, event.loan_id, loan.paid_to_schedule,
                                      await _open_business_date(session, policy))
@@ -255,6 +262,16 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             "amount": to_minor_units(event.capitalized, event.currency),
             "principal_after": columns["principal"]})
 
+    async def on_disbursement_failed(session: AsyncSession, event: IntegrationEvent,
+                                     env: Envelope) -> None:
+        assert isinstance(event, DisbursementFailed)
+        if event.retryable:
+            return  # the ledger tries again: still booked
+        await lock_for_projection(session, event.loan_id)
+        loan = await _loan(session, event.loan_id)
+        if loan.status == "booked":  # refused for good, nothing paid out: nothing to service
+            await _end(session, event.loan_id, "cancelled", env.businessdate)
+
     async def on_written_off(session: AsyncSession, event: IntegrationEvent,
                              env: Envelope) -> None:
         assert isinstance(event, LoanWrittenOff)
@@ -273,11 +290,20 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             "kind": f"closed:{event.reason.value}", "reference": event.loan_id, "amount": 0})
 
     return {
-        "LoanBooked": on_booked, "Disbursed": on_disbursed, "PaymentApplied": on_applied,
+        "LoanBooked": on_booked, "Disbursed": on_disbursed,
+        "DisbursementFailed": on_disbursement_failed, "PaymentApplied": on_applied,
         "PaymentReversed": on_reversed, "FeeCharged": on_fee, "InterestAccrued": on_accrued,
         "LoanRestructured": on_restructured, "LoanWrittenOff": on_written_off,
         "LoanClosed": on_closed,
     }
+
+
+async def _replace_terms(session: AsyncSession, loan_id: str, terms: ContractTerms,
+                         policy: ServicingPolicy) -> None:
+    rows = await tracked_schedule(session, terms, policy)
+    columns = _terms_columns(terms)
+    columns["schedule_total"] = rows[-1].cumulative_due
+    await projection.replace_schedule(session, loan_id, columns, rows)
 
 
 async def _loan(session: AsyncSession, loan_id: str) -> Any:

@@ -36,6 +36,7 @@ class _State:
     positions: dict[str, LoanPosition] = field(default_factory=dict)
     referrals: dict[str, Referral] = field(default_factory=dict)
     parked_events: dict[str, list[bytes]] = field(default_factory=dict)
+    business_dates: dict[str, tuple[date, date]] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -135,6 +136,15 @@ class InMemoryStore:
     async def referrals(self, status: str | None, limit: int) -> list[Referral]:
         found = [r for r in self.state.referrals.values() if status is None or r.status == status]
         return sorted(found, key=lambda r: (r.decide_by, r.referral_id))[:limit]
+
+    async def open_business_date(self) -> date | None:
+        return max((d[1] for d in self.state.business_dates.values()), default=None)
+
+    async def business_day_closed(self, calendar_id: str, business_date: date,
+                                  next_business_date: date) -> None:
+        known = self.state.business_dates.get(calendar_id)
+        if known is None or known[0] < business_date:
+            self.state.business_dates[calendar_id] = (business_date, next_business_date)
 
     async def emit(self, *events: IntegrationEvent) -> None:
         self._pending.extend(events)

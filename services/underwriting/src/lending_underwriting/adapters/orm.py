@@ -98,8 +98,19 @@ def parked_loan_events_columns() -> list[Column[Any]]:
     ]
 
 
+def business_dates_columns() -> list[Column[Any]]:
+    """Servicing's calendar as its day closes announce it (BusinessDayClosed): an offer is
+    priced as of the open business date, never the wall clock's."""
+    return [
+        Column("calendar_id", Text, primary_key=True),
+        Column("business_date", Date, nullable=False),  # the last day closed
+        Column("next_business_date", Date, nullable=False),  # the open one
+    ]
+
+
 decisions = Table("decisions", metadata, *decisions_columns())
 referrals = Table("referrals", metadata, *referrals_columns())
 parked_applications = Table("parked_applications", metadata, *parked_columns())
 borrower_loans = Table("borrower_loans", metadata, *borrower_loans_columns())
 parked_loan_events = Table("parked_loan_events", metadata, *parked_loan_events_columns())
+business_dates = Table("business_dates", metadata, *business_dates_columns())

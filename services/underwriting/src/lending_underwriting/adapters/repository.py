@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +21,7 @@ from lending_platform.unit_of_work import UnitOfWork, emit_in
 from lending_underwriting.adapters import decision_sql as sql
 from lending_underwriting.adapters.orm import (
     borrower_loans,
+    business_dates,
     decisions,
     parked_applications,
     parked_loan_events,
@@ -101,6 +102,17 @@ class SqlStore:
         params = sql.record_params(decided, positions, referred, _outbox(writes))
         conn = await self.session.connection()
         return set((await conn.exec_driver_sql(sql.RECORD_DECISIONS, params)).scalars())
+
+    async def open_business_date(self) -> date | None:
+        return await self.session.scalar(select(func.max(business_dates.c.next_business_date)))
+
+    async def business_day_closed(self, calendar_id: str, business_date: date,
+                                  next_business_date: date) -> None:
+        values = {"business_date": business_date, "next_business_date": next_business_date}
+        await self.session.execute(
+            insert(business_dates).values(calendar_id=calendar_id, **values)
+            .on_conflict_do_update(index_elements=["calendar_id"], set_=values,
+                                   where=business_dates.c.business_date < business_date))
 
     async def park_loan_event(self, loan_id: str, envelope: bytes) -> None:
         await self.session.execute(

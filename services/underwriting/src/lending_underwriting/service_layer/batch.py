@@ -25,6 +25,7 @@ from lending_events.intake import ApplicationSubmitted
 from lending_messaging.context import context_from_envelope, use_context
 from lending_messaging.ports import BatchHandler
 from lending_platform.dispatch import EventDispatcher
+from lending_underwriting.service_layer.business_date import stated_business_date
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.decisions import (
     Pending,
@@ -32,7 +33,6 @@ from lending_underwriting.service_layer.decisions import (
     decide_applications,
     waits_for_documents,
 )
-from lending_underwriting.service_layer.handlers import as_of
 
 
 def build_batch_handler(uw: Underwriting, dispatcher: EventDispatcher) -> BatchHandler:
@@ -73,4 +73,6 @@ def decidable_now(uw: Underwriting, envelope: Envelope) -> Pending | None:
     app = application_from(event)
     if waits_for_documents(uw, app):
         return None
-    return Pending(app, as_of(uw, envelope), context_from_envelope(envelope))
+    # priced as of the open business date when its group is decided: after every
+    # BusinessDayClosed that came before it in the batch has been recorded
+    return Pending(app, None, context_from_envelope(envelope), stated_business_date(envelope))

@@ -36,6 +36,7 @@ from lending_underwriting.domain.decision import (
 from lending_underwriting.domain.exposure import OFFERED
 from lending_underwriting.domain.model import Application, BureauReport
 from lending_underwriting.domain.referral import Referral
+from lending_underwriting.service_layer.business_date import business_today
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.ports import (
     BureauUnavailableError,
@@ -99,12 +100,14 @@ async def answer_for(uw: Underwriting, app: Application) -> tuple[BureauReport |
 
 @dataclass(frozen=True)
 class Pending:
-    """An application to decide now, as of its business date; ``context``: its event's
-    message context (None: the current one)."""
+    """An application to decide now. ``as_of``: the business date to price it as of; None:
+    the open business date when it is decided (a later date its event names wins).
+    ``context``: its event's message context (None: the current one)."""
 
     app: Application
-    as_of: date
+    as_of: date | None = None
     context: MessageContext | None = None
+    stated: date | None = None  # the business date its event's envelope names
 
 
 async def decide_application(uw: Underwriting, store: UnderwritingStore, app: Application,
@@ -123,11 +126,13 @@ async def decide_applications(uw: Underwriting, store: UnderwritingStore,
     # Two applications of one borrower decided at once (consumer lanes, replicas) would
     # each miss the other's offer: stacking. One at a time per borrower, until commit.
     now = uw.clock()
+    today = await business_today(uw, store) if any(p.as_of is None for p in pending) else None
     exposures = await store.locked_exposures(
         [(p.app.borrower_token, p.app.currency) for p in pending], now)
     writes, decisions = [], []
     for p, (bureau, error), exposure in zip(pending, answers, exposures, strict=True):
-        inputs = DecisionInputs(p.app, bureau, exposure, p.as_of, now, error)
+        as_of = p.as_of or max(d for d in (today, p.stated) if d is not None)
+        inputs = DecisionInputs(p.app, bureau, exposure, as_of, now, error)
         decision = decide(inputs, uw.book, uw.models.current)
         writes.append(decision_write(uw, p, inputs, decision, now))
         decisions.append(decision)

@@ -18,6 +18,7 @@ from lending_events import IntegrationEvent, parse_event
 from lending_events.envelope import Envelope
 from lending_events.intake import ApplicationWithdrawn
 from lending_events.ledger import (
+    DisbursementFailed,
     LoanBooked,
     LoanClosed,
     LoanRestructured,
@@ -49,6 +50,11 @@ def moved(event: IntegrationEvent, p: LoanPosition) -> LoanPosition | None:
         return replace(p, status=WITHDRAWN) if p.status == OFFERED else None
     if p.status != ACTIVE:
         return None  # nothing moves a closed, written-off or never-booked loan back
+    if isinstance(event, DisbursementFailed):
+        # refused for good before any money moved (e.g. the APR no longer matches the
+        # disclosure): nothing is owed; a retryable failure is tried again by the ledger
+        return None if event.retryable else replace(p, status=WITHDRAWN,
+                                                    outstanding_principal=ZERO)
     if isinstance(event, PaymentApplied | PaymentReversed):
         return replace(p, outstanding_principal=event.outstanding.principal)
     if isinstance(event, LoanRestructured):
@@ -99,6 +105,7 @@ def exposure_handler(uw: Underwriting) -> Any:
 
 
 EXPOSURE_EVENTS = (
-    "LoanBooked", "PaymentApplied", "PaymentReversed", "LoanRestructured", "LoanWrittenOff",
-    "LoanClosed", "DelinquencyChanged", "PaymentMissed", "LoanMatured",
+    "LoanBooked", "DisbursementFailed", "PaymentApplied", "PaymentReversed",
+    "LoanRestructured", "LoanWrittenOff", "LoanClosed", "DelinquencyChanged", "PaymentMissed",
+    "LoanMatured",
 )

@@ -8,13 +8,17 @@ every other event to these.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from lending_events import IntegrationEvent
 from lending_events.envelope import Envelope
 from lending_events.intake import ApplicationSubmitted, ApplicationWithdrawn, DocumentsReceived
 from lending_platform.dispatch import EventHandler
+from lending_underwriting.service_layer.business_date import (
+    business_today,
+    stated_business_date,
+    when_business_day_closed_move_the_date,
+)
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.decisions import (
     application_from,
@@ -24,22 +28,17 @@ from lending_underwriting.service_layer.decisions import (
 from lending_underwriting.service_layer.exposure import EXPOSURE_EVENTS, exposure_handler
 
 
-def as_of(uw: Underwriting, envelope: Envelope) -> date:
-    """The business date the event happened on (the clock's date when it names none)."""
-    business = getattr(envelope, "businessdate", None)
-    return business if isinstance(business, date) else uw.clock().date()
-
-
 def build_handlers(uw: Underwriting) -> dict[str, EventHandler]:
     async def on_submitted(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
         assert isinstance(event, ApplicationSubmitted)
         store = uw.store_for(session)
         app = application_from(event)
+        today = await business_today(uw, store, stated_business_date(envelope))
         if waits_for_documents(uw, app):
             if await store.decision(app.application_id) is None:
-                await store.park(app, as_of(uw, envelope))
+                await store.park(app, today)
             return
-        await decide_application(uw, store, app, as_of(uw, envelope))
+        await decide_application(uw, store, app, today)
 
     async def on_documents(session: Any, event: IntegrationEvent, envelope: Envelope) -> None:
         assert isinstance(event, DocumentsReceived)
@@ -52,7 +51,8 @@ def build_handlers(uw: Underwriting) -> dict[str, EventHandler]:
         if waits_for_documents(uw, app):
             await store.park(app, parked[1])
             return
-        await decide_application(uw, store, app, as_of(uw, envelope))
+        await decide_application(uw, store, app, await business_today(
+            uw, store, stated_business_date(envelope)))
 
     loan_event = exposure_handler(uw)
 
@@ -65,6 +65,7 @@ def build_handlers(uw: Underwriting) -> dict[str, EventHandler]:
         "ApplicationSubmitted": on_submitted,
         "DocumentsReceived": on_documents,
         "ApplicationWithdrawn": on_withdrawn,
+        "BusinessDayClosed": when_business_day_closed_move_the_date(uw),
     }
     handlers.update(dict.fromkeys(EXPOSURE_EVENTS, loan_event))
     return handlers

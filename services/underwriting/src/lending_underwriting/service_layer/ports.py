@@ -123,6 +123,13 @@ class UnderwritingStore(Protocol):
     async def emit(self, *events: IntegrationEvent) -> None:
         """Queues the events, in order, in this transaction's outbox (one insert)."""
 
+    async def open_business_date(self) -> date | None:
+        """The business date no day close has finished yet (None before the first close)."""
+
+    async def business_day_closed(self, calendar_id: str, business_date: date,
+                                  next_business_date: date) -> None:
+        """Records a day close (a late or repeated one never moves the date back)."""
+
 
 class StoreTransaction(Protocol):
     """A store with its own transaction (routes): commit() keeps it, leaving discards it."""

@@ -13,6 +13,7 @@ from lending_underwriting.domain.errors import NoOfferToApproveError, ReferralNo
 from lending_underwriting.domain.model import Application
 from lending_underwriting.domain.pricing import price
 from lending_underwriting.domain.referral import Referral
+from lending_underwriting.service_layer.business_date import business_today
 from lending_underwriting.service_layer.context import Underwriting
 from lending_underwriting.service_layer.decisions import approve
 
@@ -46,7 +47,7 @@ async def decide_referral(uw: Underwriting, cmd: DecideReferral) -> Referral:
             "decision_id": ids["decision_id"], "decision_mode": "manual",
             "reviewer_id": cmd.reviewer_id}
         if cmd.approve:
-            terms = _reprice(uw, app, stored.result, now.date())
+            terms = _reprice(uw, app, stored.result, await business_today(uw, store))
             if terms is None:
                 raise NoOfferToApproveError(cmd.referral_id)
             await approve(store, app, terms, now + timedelta(days=uw.book.offer_valid_days),
@@ -68,8 +69,8 @@ async def decide_referral(uw: Underwriting, cmd: DecideReferral) -> Referral:
 
 def _reprice(uw: Underwriting, app: Application, result: dict[str, Any],
              as_of: date) -> dict[str, Any] | None:
-    """The proposed offer re-priced as of the approval date (the start date moves on; the
-    grade, amount and term are those the automatic decision proposed)."""
+    """The proposed offer re-priced as of the approval's business date (the start date
+    moves on; the grade, amount and term are those the automatic decision proposed)."""
     offer = result.get("offer")
     policy = uw.book.product(app.product_code)
     if offer is None or policy is None:

@@ -101,36 +101,36 @@ class Simulation:
         self.last_day = today
         if self.kills is not None:
             await self.kills.close()
-            await self._settle()
+            await self._settle("chaos")
         async with self._timed("checks"):
             await self.checker.finish(today, await verify_ledger() if self.verify else None)
 
     async def _live(self, today: date, per_day: int) -> None:
         async with self._timed("arrivals"):
             await self._arrivals(today, per_day)
-        await self._settle()
+        await self._settle("arrivals")
         async with self._timed("decisions"):
             await self._read_decisions(today)
             referred = await self._underwrite(today)
         if referred:
-            await self._settle()
+            await self._settle("referrals")
             async with self._timed("decisions"):
                 await self._read_decisions(today)
         async with self._timed("offers"):
             await self._answer_offers(today)
-        await self._settle()
+        await self._settle("offers")
         async with self._timed("disbursements"):
             await self._read_disbursements(today)
         async with self._timed("payments"):
             await self._pay(today)
-        await self._settle()
+        await self._settle("payments")
         async with self._timed("collections"):
             worked = await self.collectors.work(today)
         if worked:
-            await self._settle()
+            await self._settle("collections")
 
-    async def _settle(self) -> None:
-        async with self._timed("settle"):
+    async def _settle(self, after: str) -> None:
+        async with self._timed(f"settle after {after}"):
             await self.settler.quiet()
 
     @asynccontextmanager
@@ -147,7 +147,7 @@ class Simulation:
                 "servicing", "/v1/admin/business-day/close", self.keys.admin.key,
                 {"as_of": today.isoformat(), "allow_future_date": True}, retry=True)
         closed = answer.expect(f"the close of {today}")
-        await self._settle()
+        await self._settle("close")
         tomorrow = date.fromisoformat(closed["business_date"])
         async with self._timed("checks"):
             await self._read_outcomes(today)
