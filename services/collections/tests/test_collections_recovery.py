@@ -86,6 +86,7 @@ async def test_a_restructure_is_requested_only_once_someone_else_approves_it(
             requested.new_installment_count, requested.approved_by,
             str(requested.waive_amount)) == (
         loan, case_id, first, "reschedule", 12, "lead-2", "0.00")
+    assert requested.proposed_by == "agent-1"  # the event names the maker and the checker
     audit = await coll.sql("SELECT kind, performed_by, reason FROM case_actions"
                            " WHERE case_id = :c AND kind LIKE 'restructure%'"
                            " ORDER BY performed_at", c=case_id)
@@ -142,6 +143,7 @@ async def test_the_day_close_recommends_a_write_off_once_and_an_admin_approves_i
     [asked] = await coll.outbox("WriteOffRequested")
     assert (asked.loan_id, asked.case_id, asked.days_past_due, asked.approved_by,
             asked.reason) == (loan, case_id, 181, "boss-1", "policy_dpd_reached")
+    assert asked.proposed_by == "system"
     await coll.deliver(event("LoanWrittenOff", loan, days_past_due=181,
                              effective_date=on + timedelta(days=2)))
     [closed] = await coll.outbox("CollectionCaseClosed")

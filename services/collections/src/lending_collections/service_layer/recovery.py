@@ -148,7 +148,7 @@ async def _request(session: AsyncSession, p: Proposal, today: date
         return WriteOffRequested(loan_id=p.loan_id, case_id=p.case_id,
                                  request_id=p.request_id, requested_on=today,
                                  days_past_due=int(dpd or 0), reason="policy_dpd_reached",
-                                 approved_by=p.decided_by)
+                                 approved_by=p.decided_by, proposed_by=p.proposed_by)
     t, cur = p.terms, p.currency
     assert t is not None
     return RestructureRequested(
@@ -160,7 +160,7 @@ async def _request(session: AsyncSession, p: Proposal, today: date
         waive_amount=from_minor_units(t.waive_minor, cur),
         settlement_amount=None if t.settlement_minor is None
         else from_minor_units(t.settlement_minor, cur),
-        approved_by=p.decided_by)
+        approved_by=p.decided_by, proposed_by=p.proposed_by)
 
 
 async def recommend_write_offs(session: AsyncSession, policy: CollectionsPolicy,
