@@ -8,7 +8,7 @@ PY := .venv/bin/python
 STAMP := .venv/.synced
 PROJECTS := pyproject.toml uv.lock $(wildcard shared/*/pyproject.toml services/*/pyproject.toml)
 
-.PHONY: run stop test test-fast lint bench venv schemas clean-local
+.PHONY: run stop test test-fast test-pythons lint bench venv schemas openapi dashboards clean-local
 
 venv: $(STAMP)
 
@@ -18,11 +18,12 @@ $(UV):
 	@$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
 $(STAMP): $(UV) $(PROJECTS)
-	@$(UV) sync --all-packages --locked --python $(PYTHON) -q
+	@$(UV) sync --all-packages --all-extras --locked --python $(PYTHON) -q
 	@touch $(STAMP)
 
+# `make run QUIET=1`: no progress lines while starting (the first run downloads Kafka).
 run: venv
-	@$(PY) -m lending_devstack.run
+	@$(PY) -m lending_devstack.run $(if $(QUIET),--quiet)
 
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m lending_devstack.run --stop; else echo "nothing to stop"; fi
@@ -34,6 +35,10 @@ test: venv
 test-fast: venv
 	@$(PY) -m pytest -m "not integration"
 
+# The unit tests on Python 3.11, 3.12 and 3.13, one uv environment each (.local/pythons/).
+test-pythons:
+	@.ci/test-pythons
+
 lint: venv
 	@.venv/bin/ruff check .
 	@.venv/bin/mypy shared/*/src services/*/src
@@ -43,3 +48,11 @@ bench: venv
 
 schemas: venv
 	@$(PY) -m lending_events.schema_tools generate
+
+# Each service's OpenAPI under docs/openapi/ (refuses a breaking change to a partner endpoint).
+openapi: venv
+	@$(PY) -m lending_platform.openapi_tools generate
+
+# The Grafana dashboards under deploy/k8s/base/monitoring/dashboards/.
+dashboards: venv
+	@$(PY) deploy/tools/dashboards.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -25,8 +26,11 @@ def migrations_dir(service: str) -> Path:
 
 
 def database_url(service: str) -> str:
-    settings = importlib.import_module(f"lending_{service}.config").Settings()
-    return str(settings.database_url)
+    # Only the database URL: the migration needs none of the service's keys, so the init
+    # container is given none (its Settings would refuse to load without them).
+    from lending_platform.settings import default_database_url
+
+    return os.environ.get(f"{service.upper()}_DATABASE_URL") or default_database_url(service)
 
 
 async def migrate(service: str) -> None:

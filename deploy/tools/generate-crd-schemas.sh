@@ -31,10 +31,12 @@ java -cp "$(cat "$WORK/strimzi/cp.txt")" io.strimzi.crdgenerator.CrdGenerator \
     --crd-api-version v1 --api-versions v1beta2 --storage-version v1beta2 --yaml \
     io.strimzi.api.kafka.model.kafka.Kafka="$WORK/strimzi/kafka.yaml" \
     io.strimzi.api.kafka.model.nodepool.KafkaNodePool="$WORK/strimzi/kafkanodepool.yaml" \
-    io.strimzi.api.kafka.model.topic.KafkaTopic="$WORK/strimzi/kafkatopic.yaml"
+    io.strimzi.api.kafka.model.topic.KafkaTopic="$WORK/strimzi/kafkatopic.yaml" \
+    io.strimzi.api.kafka.model.user.KafkaUser="$WORK/strimzi/kafkauser.yaml"
 "$PY" "$ROOT/deploy/tools/extract_crd_schema.py" "$WORK/strimzi/kafka.yaml" v1beta2 "$OUT/kafka.strimzi.io_kafka_v1beta2.json"
 "$PY" "$ROOT/deploy/tools/extract_crd_schema.py" "$WORK/strimzi/kafkanodepool.yaml" v1beta2 "$OUT/kafka.strimzi.io_kafkanodepool_v1beta2.json"
 "$PY" "$ROOT/deploy/tools/extract_crd_schema.py" "$WORK/strimzi/kafkatopic.yaml" v1beta2 "$OUT/kafka.strimzi.io_kafkatopic_v1beta2.json"
+"$PY" "$ROOT/deploy/tools/extract_crd_schema.py" "$WORK/strimzi/kafkauser.yaml" v1beta2 "$OUT/kafka.strimzi.io_kafkauser_v1beta2.json"
 
 # prometheus-operator and KEDA: controller-gen over their Go API packages.
 export GOPATH="$ROOT/.local/go" GOCACHE="$ROOT/.local/go/cache" GOMODCACHE="$ROOT/.local/go/mod"

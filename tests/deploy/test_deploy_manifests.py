@@ -62,7 +62,7 @@ def test_every_overlay_renders_objects_of_every_expected_kind(rendered):
     expected = {
         "Namespace", "ConfigMap", "ServiceAccount", "Deployment", "Service",
         "PodDisruptionBudget", "NetworkPolicy", "Ingress", "Kafka", "KafkaNodePool",
-        "KafkaTopic", "Cluster", "ScheduledBackup", "ServiceMonitor", "PodMonitor",
+        "KafkaTopic", "KafkaUser", "Cluster", "ScheduledBackup", "ServiceMonitor", "PodMonitor",
         "PrometheusRule",
     }
     for overlay, objects in rendered.items():
@@ -234,5 +234,5 @@ def test_alert_rules_cover_lag_dead_letters_outbox_5xx_and_day_close(rendered):
         }
         assert {
             "LendingConsumerLagHigh", "LendingDeadLetterGrowth", "LendingOutboxBacklog",
-            "LendingHttp5xxRate", "LendingDayCloseOverdue",
+            "LendingHttp5xxRate", "LendingDayCloseOverdue", "LendingCredentialProjectionStale",
         } <= alerts

@@ -14,7 +14,11 @@ pytestmark = pytest.mark.timeout(900)
 
 SERVICES = ("intake", "underwriting", "ledger", "servicing", "collections")
 # Un-prefixed variables that ServiceSettings reads as the shared default for a field.
-SHARED_DEFAULTS = {"kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS"}
+SHARED_DEFAULTS = {"kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
+                   "environment": "LENDING_ENVIRONMENT",
+                   "kafka_security_protocol": "KAFKA_SECURITY_PROTOCOL",
+                   "kafka_sasl_mechanism": "KAFKA_SASL_MECHANISM",
+                   "kafka_ssl_cafile": "KAFKA_SSL_CAFILE"}
 # Fields deliberately left to the code's default, with the reason. Keep this list short.
 # ("*" = every service.)
 DEFAULTED = {

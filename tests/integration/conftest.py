@@ -19,6 +19,9 @@ def service_app(database_factory: Callable[[], str], kafka_bootstrap: str):
             "kafka_bootstrap_servers": kafka_bootstrap,
             "consumer_group": f"test-{name}-{uuid.uuid4().hex[:8]}",
             "log_json": False,
+            # Most tests put keys straight into the projection (issue_operator_key) and need
+            # no proof of its freshness; the tests of that proof turn it on.
+            "credential_max_staleness_seconds": 0,
             **overrides,
         }
         values.setdefault("database_url", database_factory())

@@ -64,7 +64,7 @@ async def make_partner(app: FastAPI, name: str | None = None, **kwargs: Any) -> 
     from lending_intake.service_layer import credentials
 
     return await credentials.create_partner(
-        app.state.runtime.sessions, name or f"partner-{uuid.uuid4().hex[:8]}", **kwargs)
+        app.state.runtime.ports["issuer"], name or f"partner-{uuid.uuid4().hex[:8]}", **kwargs)
 
 
 async def publish(bootstrap: str, event: IntegrationEvent, source: str) -> Envelope:

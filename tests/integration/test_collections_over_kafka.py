@@ -53,8 +53,10 @@ def ev(event_type: str, loan_id: str | None = None, **fields: Any) -> Integratio
 
 
 def delinquency(loan: str, as_of: date, dpd: int, previous: str, bucket: str) -> IntegrationEvent:
+    """As servicing publishes it: the delinquency start ``dpd`` days before ``as_of``."""
     return ev("DelinquencyChanged", loan, as_of=as_of, days_past_due=dpd,
-              previous_bucket=previous, bucket=bucket)
+              previous_bucket=previous, bucket=bucket,
+              delinquent_since=as_of - timedelta(days=dpd) if dpd else None)
 
 
 def day_closed(on: date) -> IntegrationEvent:

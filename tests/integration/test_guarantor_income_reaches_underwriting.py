@@ -24,8 +24,8 @@ pytestmark = pytest.mark.integration
 def clean_bureau_file_id() -> str:
     """A national id whose (deterministic) simulated bureau file is spotless, so nothing
     but the guarantor could keep this loan from an automatic approval."""
-    key = IntakeSettings().identity_hash_key
-    hasher = IntakeContext(None, None, key, None)  # type: ignore[arg-type]
+    key = IntakeSettings().identity_hash_key.get_secret_value()
+    hasher = IntakeContext(None, None, key, None, None)  # type: ignore[arg-type]
     for n in range(10_000):
         national_id = f"91310000MA{n:08d}"
         r = report_for(hasher.identity_hash(national_id))
@@ -67,7 +67,7 @@ async def test_a_guarantor_secured_business_loan_is_decided_on_the_guarantors_in
                     running(underwriting, from_now=True) as ops_api):
             partner = await make_partner(intake)
             operator = await credentials.create_operator(
-                intake.state.runtime.sessions, "Ann the underwriter", role="underwriter")
+                intake.state.runtime.ports["issuer"], "Ann the underwriter", role="underwriter")
             decided: dict[str, str] = {}
             for case, guarantor in (("stated", {"monthly_income": "20000.00"}),
                                     ("not stated", {})):

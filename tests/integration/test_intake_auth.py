@@ -22,7 +22,7 @@ async def test_missing_unknown_and_revoked_keys_are_401(service_app):
         assert missing.headers["WWW-Authenticate"].startswith("Bearer")
         forged = partner.api_key[:-4] + "AAAA"
         assert (await client.get("/v1/products", headers=auth(forged))).status_code == 401
-        await credentials.revoke(app.state.runtime.sessions, partner.principal_id,
+        await credentials.revoke(app.state.runtime.ports["issuer"], partner.principal_id,
                                  kind="partner")
         app.state.runtime.ports["credentials"].forget()  # skip the cache's few seconds
         assert (await client.get("/v1/products", headers=auth(partner.api_key))).status_code == 401
@@ -32,7 +32,7 @@ async def test_a_rotated_key_replaces_the_old_one(service_app):
     app = service_app("intake")
     async with running(app) as client:
         partner = await make_partner(app)
-        rotated = await credentials.rotate(app.state.runtime.sessions, partner.principal_id,
+        rotated = await credentials.rotate(app.state.runtime.ports["issuer"], partner.principal_id,
                                            kind="partner")
         app.state.runtime.ports["credentials"].forget()
         assert (await client.get("/v1/products", headers=auth(rotated.api_key))).status_code == 200
@@ -42,7 +42,7 @@ async def test_a_rotated_key_replaces_the_old_one(service_app):
 async def test_an_operator_key_is_forbidden_on_partner_endpoints(service_app):
     app = service_app("intake")
     async with running(app) as client:
-        operator = await credentials.create_operator(app.state.runtime.sessions, "ops-ann",
+        operator = await credentials.create_operator(app.state.runtime.ports["issuer"], "ops-ann",
                                                      role="servicer")
         response = await client.get("/v1/applications", headers=auth(operator.api_key))
         assert response.status_code == 403
@@ -90,7 +90,7 @@ async def test_another_service_learns_keys_and_revocations_through_kafka(service
 
         principal = await eventually(known, within=30)
         assert principal.id == partner.principal_id and principal.kind == "partner"
-        await credentials.revoke(intake.state.runtime.sessions, partner.principal_id,
+        await credentials.revoke(intake.state.runtime.ports["issuer"], partner.principal_id,
                                  kind="partner")
 
         async def forgotten():

@@ -27,7 +27,7 @@ async def test_no_request_breaks_the_intake_api(database_factory, kafka_bootstra
                               kafka_bootstrap_servers=kafka_bootstrap,
                               consumer_group=f"test-intake-{uuid.uuid4().hex[:8]}"))
     async with app.router.lifespan_context(app), serve_http(app) as base:
-        partner = await credentials.create_partner(app.state.runtime.sessions, "fuzz")
+        partner = await credentials.create_partner(app.state.runtime.ports["issuer"], "fuzz")
         async with httpx.AsyncClient(base_url=base) as client:
             spec = (await client.get("/openapi.json")).json()
         schema = schemathesis.openapi.from_dict(spec)

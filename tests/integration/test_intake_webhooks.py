@@ -28,7 +28,8 @@ async def test_a_webhook_verifies_with_the_documented_recipe_and_is_retried(
     service_app, kafka_bootstrap
 ):
     receiver = receiver_app()
-    app = service_app("intake", webhook_backoff_scale=0.01, webhook_poll_seconds=0.05)
+    app = service_app("intake", webhook_backoff_scale=0.01, webhook_poll_seconds=0.05,
+                      webhook_allowed_hosts="127.0.0.1")  # the receiver runs on loopback
     async with serve_http(receiver) as base, running(app) as client:
         import httpx
 
@@ -79,7 +80,7 @@ async def test_a_webhook_verifies_with_the_documented_recipe_and_is_retried(
 async def test_a_partner_without_a_webhook_gets_no_deliveries(service_app):
     app = service_app("intake")
     async with running(app) as client:
-        partner = await credentials.create_partner(app.state.runtime.sessions, "no-hooks")
+        partner = await credentials.create_partner(app.state.runtime.ports["issuer"], "no-hooks")
         await client.post("/v1/applications", json=application_body(),
                           headers=auth(partner.api_key, new_key()))
         log = await client.get("/v1/webhook-deliveries", headers=auth(partner.api_key))

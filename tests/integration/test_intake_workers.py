@@ -1,5 +1,6 @@
 """`python -m lending_intake` with INTAKE_WORKERS=2: migrated once, serving from both
-processes, and a partner's rate limit holds across them (not twice the limit)."""
+processes, a partner's rate limit holds across them (not twice the limit), and /metrics,
+whichever worker answers it, counts the requests of both."""
 
 import asyncio
 import os
@@ -10,7 +11,10 @@ import uuid
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from lending_intake.bootstrap import build_issuer
+from lending_intake.config import Settings
 from lending_intake.service_layer import credentials
 from lending_platform.database import create_engine, session_factory
 
@@ -22,8 +26,8 @@ pytestmark = pytest.mark.integration
 async def _partner(database_url: str, rate: int) -> str:
     engine = create_engine(database_url, pool_size=1)
     try:
-        made = await credentials.create_partner(session_factory(engine), "workers",
-                                                rate_limit=rate)
+        issuer = build_issuer(Settings(database_url=database_url), session_factory(engine))
+        made = await credentials.create_partner(issuer, "workers", rate_limit=rate)
         return made.api_key
     finally:
         await engine.dispose()
@@ -39,7 +43,15 @@ async def _burst(base: str, key: str, n: int) -> list[int]:
     return list(await asyncio.gather(*(one() for _ in range(n))))
 
 
-def test_two_worker_processes_share_the_port_and_the_rate_limit(
+def applications_counted(exposition: str) -> int:
+    return int(sum(sample.value for family in text_string_to_metric_families(exposition)
+                   for sample in family.samples
+                   if sample.name == "http_requests_total"
+                   and sample.labels.get("route") == "/applications"  # the router's own path
+                   and sample.labels.get("method") == "POST"))
+
+
+def test_two_worker_processes_share_the_port_the_rate_limit_and_the_metrics(
     database_factory, kafka_bootstrap
 ):
     url, port = database_factory(), free_port()
@@ -72,6 +84,8 @@ def test_two_worker_processes_share_the_port_and_the_rate_limit(
         assert set(statuses) <= {202, 429}
         # 4 in the burst plus what refilled meanwhile: one shared bucket, never 2 x 4.
         assert 1 <= statuses.count(202) <= 4 + int(4 * elapsed) + 1 < 8 + int(4 * elapsed)
+        for _ in range(6):  # new connections: the answers come from either worker
+            assert applications_counted(httpx.get(f"{base}/metrics", timeout=5).text) == 24
     finally:
         proc.terminate()
         proc.wait(timeout=30)

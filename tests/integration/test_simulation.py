@@ -38,11 +38,12 @@ def simulate(env: dict[str, str], *args: str, timeout: float) -> tuple[int, dict
     return done.returncode, report, done.stdout[-4000:] + done.stderr[-4000:]
 
 
+@pytest.mark.timeout(1500)
 def test_a_book_of_a_hundred_loans_lives_two_months_and_every_invariant_holds(
         stack, tmp_path: Path):
     page = tmp_path / "book.html"
     code, report, output = simulate(stack, "--loans", "100", "--months", "2", "--seed", "7",
-                                    "--html", str(page), timeout=1500)
+                                    "--html", str(page), timeout=1400)
     assert code == 0, output
     assert report["summary"]["loans_disbursed"] >= 60, report["summary"]
     for name, row in report["invariants"].items():
@@ -53,9 +54,10 @@ def test_a_book_of_a_hundred_loans_lives_two_months_and_every_invariant_holds(
     assert "Vintage curves" in page.read_text()
 
 
+@pytest.mark.timeout(1200)
 def test_a_book_lives_through_kills_of_every_service_kafka_and_postgres(stack):
-    code, report, output = simulate(stack, "--loans", "30", "--months", "1", "--seed", "11",
-                                    "--chaos", timeout=1500)
+    code, report, output = simulate(stack, "--loans", "30", "--days", "21", "--seed", "11",
+                                    "--chaos", timeout=1100)
     assert code == 0, output
     kinds = set(report["chaos"]["kinds_killed"])
     assert kinds == {*SERVICES, "kafka", "postgres"}

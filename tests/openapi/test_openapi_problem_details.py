@@ -55,3 +55,14 @@ def test_every_documented_problem_response_has_the_problem_schema(name):
                 if "application/problem+json" in content:
                     assert content["application/problem+json"].get("schema") == {
                         "$ref": PROBLEM_REF}, f"{method} {path} {status}"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_documented_loan_error_status_is_a_problem(name):
+    spec = _openapi(name)
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            for status, response in op.get("responses", {}).items():
+                if status[0] in "45":
+                    assert response.get("content") == {"application/problem+json": {
+                        "schema": {"$ref": PROBLEM_REF}}}, f"{method} {path} {status}"

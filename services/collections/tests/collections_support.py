@@ -5,7 +5,7 @@ a real PostgreSQL database."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,9 +52,11 @@ def event(event_type: str, loan_id: str | None = None, **fields: Any) -> Integra
 
 def delinquency(loan_id: str, as_of: date, dpd: int, previous: str, bucket: str,
                 overdue: str = "340.02", outstanding: str = "1000.00") -> IntegrationEvent:
+    """As servicing publishes it: the delinquency start ``dpd`` days before ``as_of``."""
     return event("DelinquencyChanged", loan_id, as_of=as_of, days_past_due=dpd,
                  previous_bucket=previous, bucket=bucket, overdue_amount=overdue,
-                 outstanding_principal=outstanding)
+                 outstanding_principal=outstanding,
+                 delinquent_since=as_of - timedelta(days=dpd) if dpd else None)
 
 
 def payment(loan_id: str, payment_id: str, amount: str, value_date: date,
@@ -97,6 +99,7 @@ class Collections:
     async def start(cls, database_url: str, **overrides: Any) -> Collections:
         await upgrade_to_head_async(MIGRATIONS, database_url)
         settings = Settings(database_url=database_url, run_background_workers=False,
+                            credential_max_staleness_seconds=0,
                             log_json=False, kafka_bootstrap_servers="127.0.0.1:1", **overrides)
         return cls(settings, InMemoryBroker(), [NOON])
 

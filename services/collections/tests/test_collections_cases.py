@@ -179,6 +179,32 @@ async def test_contacts_recorded_by_agents_count_toward_the_weekly_limit(coll: C
     assert await coll.sql("SELECT 1 FROM case_actions WHERE code IS NOT NULL") == []
 
 
+async def test_calls_past_the_weeks_contact_limit_are_refused_and_leave_no_trace(
+        coll: Collections):
+    from lending_collections.domain.errors import ContactLimitReachedError
+    from lending_collections.service_layer.cases import record_contact
+
+    loan = await delinquent_loan(coll)
+    case = await case_of(coll, loan)
+    limit = coll.ctx.policy.book.limits.max_contacts_per_week
+
+    async def call() -> str:
+        async with coll.ctx.sessions() as session, session.begin():
+            return await record_contact(session, coll.ctx.policy, case.case_id,
+                                        channel="call", outcome="no_answer", stage="call",
+                                        by="agent-7", why="tried the mobile")
+
+    await coll.deliver(day_closed(date(2025, 2, 15)))  # the strategy may contact first
+    made = 0
+    with pytest.raises(ContactLimitReachedError):
+        for _ in range(limit + 1):
+            await call()
+            made += 1
+    contacts = await coll.sql("SELECT 1 FROM case_actions WHERE case_id = :c AND is_contact",
+                              c=case.case_id)
+    assert 1 <= made and len(contacts) == limit
+
+
 async def test_a_promise_is_kept_by_a_payment_and_another_broken_at_the_day_close(
         coll: Collections):
     from decimal import Decimal

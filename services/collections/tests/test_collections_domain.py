@@ -15,6 +15,7 @@ from lending_collections.domain.cases import CollectionCase
 from lending_collections.domain.classification import rules_from_dict
 from lending_collections.domain.errors import (
     CaseClosedError,
+    ContactLimitReachedError,
     PromiseInvalidError,
     StrategyFileError,
 )
@@ -39,13 +40,25 @@ def codes(dpd: int, history: list[PastAction] | None = None, **kw: Any) -> list[
 def test_a_case_records_who_did_what_and_why_and_refuses_changes_once_closed():
     case = CollectionCase.open("case-1", "loan-1", DAY, 3, "dpd_1_30")
     case.assign("agent-7", "lead-1", DAY, "west region queue")
-    case.record_contact("call", "no_answer", "agent-7", DAY, "first call")
+    case.record_contact("call", "no_answer", "agent-7", DAY, "first call",
+                        contacts_this_week=0, weekly_limit=3)
     assert [(r.kind, r.by) for r in case.pending] == [
         ("case_opened", "system"), ("assigned", "lead-1"), ("contact", "agent-7")]
     assert case.close("cured", DAY, "paid") is True
     assert case.close("repaid", DAY, "closed later") is False  # closes once
     with pytest.raises(CaseClosedError):
-        case.record_contact("call", "contacted", "agent-7", DAY, "too late")
+        case.record_contact("call", "contacted", "agent-7", DAY, "too late",
+                            contacts_this_week=0, weekly_limit=3)
+
+
+def test_an_agent_cannot_contact_a_borrower_past_the_weeks_limit():
+    case = CollectionCase.open("case-1", "loan-1", DAY, 3, "dpd_1_30")
+    case.record_contact("call", "no_answer", "agent-7", DAY, "third try",
+                        contacts_this_week=2, weekly_limit=3)
+    with pytest.raises(ContactLimitReachedError):
+        case.record_contact("call", "no_answer", "agent-7", DAY, "fourth try",
+                            contacts_this_week=3, weekly_limit=3)
+    assert [r.kind for r in case.pending] == ["case_opened", "contact"]
 
 
 def test_a_promise_needs_a_positive_amount_and_a_date_not_in_the_past():

@@ -112,14 +112,17 @@ def test_accrual_recognises_interest_by_day_and_penalties_after_the_grace_days()
     assert kinds == ["FeeCharged", "InterestAccrued"]
     assert account.pending[-2].event.amount == 1700  # 5% of 340.02, half-even
     assert account.pending[-1].event.penalties[0][0] == 1
-    assert account.days_past_due(date(2025, 2, 20)) == 5
+    # the late fee is owed beside the schedule: installment 1 is unpaid as stated
+    nxt = account.next_due()
+    assert nxt is not None and (nxt.installment_number, nxt.due_date) == (1, date(2025, 2, 15))
+    assert nxt.amount_due == 34002 and account.paid_to_schedule() == 0
 
 
 def test_a_written_off_loan_takes_later_payments_as_recoveries():
     account = disbursed()
     account.accrue(date(2025, 6, 1))
     account.write_off(write_off_id="wo-1", request_id="r-1", effective_date=date(2025, 6, 1),
-                      reason="policy_dpd_reached")
+                      reason="policy_dpd_reached", days_past_due=106)
     assert account.status == WRITTEN_OFF and account.receivables() == (0, 0, 0, 0)
     pay(account, "rec-1", 5000, date(2025, 7, 1))
     assert account.pending[-1].event.type == "RecoveryReceived"
@@ -129,7 +132,7 @@ def test_a_written_off_loan_takes_later_payments_as_recoveries():
 def test_each_recovery_publishes_recovery_applied_with_the_running_total():
     account = disbursed()
     account.write_off(write_off_id="wo-1", request_id="r-1", effective_date=date(2025, 6, 1),
-                      reason="policy_dpd_reached")
+                      reason="policy_dpd_reached", days_past_due=106)
     pay(account, "rec-1", 5000, date(2025, 7, 1))
     pay(account, "rec-2", 2550, date(2025, 8, 1))
     pay(account, "rec-2", 2550, date(2025, 8, 1))  # a redelivery: no second recovery

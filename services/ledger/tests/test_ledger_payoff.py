@@ -226,7 +226,7 @@ def test_a_written_off_loan_takes_a_quote_payment_as_a_recovery():
     account = disbursed()
     q = quote(account, MARCH_1)
     account.write_off(write_off_id="wo-1", request_id=None, effective_date=MARCH_1,
-                      reason="policy_dpd_reached")
+                      reason="policy_dpd_reached", days_past_due=0)
     pay(account, "p1", q.total, MARCH_1, q)
     assert account.pending[-1].event.type == "RecoveryReceived"
     assert account.position()[Account.RECOVERIES_INCOME] == -q.total

@@ -103,7 +103,7 @@ def run(terms_index: int, ops: list[tuple[str, int, int]]) -> LoanAccount:
                 paid.append((f"p{n}", amount, value_date))
             elif kind == "write_off":
                 account.write_off(write_off_id=f"wo{n}", request_id=None, effective_date=today,
-                                  reason="policy_dpd_reached")
+                                  reason="policy_dpd_reached", days_past_due=0)
         except InvalidLoanStateError:
             pass  # refusals are fine; a refused command records nothing
     return account

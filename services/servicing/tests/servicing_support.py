@@ -47,6 +47,7 @@ class Servicing:
         if migrate:
             await upgrade_to_head_async(MIGRATIONS, database_url)
         settings = Settings(database_url=database_url, run_background_workers=False,
+                            credential_max_staleness_seconds=0,
                             log_json=False, kafka_bootstrap_servers="127.0.0.1:1",
                             **overrides)
         broker = InMemoryBroker()

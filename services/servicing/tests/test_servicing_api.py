@@ -57,6 +57,7 @@ class Api:
 @pytest.fixture
 async def api(database_url: str) -> AsyncIterator[Api]:
     app = create_app(Settings(database_url=database_url, run_background_workers=False,
+                              credential_max_staleness_seconds=0,
                               log_json=False, kafka_bootstrap_servers="127.0.0.1:1",
                               initial_business_date=START))
     async with running(app) as client:
@@ -162,7 +163,7 @@ async def test_a_loan_booked_after_the_last_close_reads_its_bucket_from_its_days
     assert "61 (dpd_61_90)" in page.text
 
 
-async def test_a_payment_that_cures_a_loan_reads_current_before_the_close_publishes_it(
+async def test_a_payment_that_cures_a_loan_reads_current_and_publishes_the_cure_at_once(
         api: Api) -> None:
     key = await api.key("acme")
     await api.servicing.close(date(2025, 2, 20))
@@ -174,7 +175,12 @@ async def test_a_payment_that_cures_a_loan_reads_current_before_the_close_publis
     assert (cured["days_past_due"], cured["bucket"], cured["overdue_amount"]) == (
         0, "current", "0.00")
     [published] = await api.servicing.sql("SELECT bucket FROM loans WHERE loan_id = 'loan-1'")
-    assert published.bucket == "dpd_1_30"  # the cure goes out with the next close
+    assert published.bucket == "current"  # not left to the next close: other views follow
+    cure = (await api.servicing.data("DelinquencyChanged"))[-1]
+    assert (cure["as_of"], cure["previous_bucket"], cure["bucket"], cure["days_past_due"],
+            cure["delinquent_since"]) == ("2025-02-20", "dpd_1_30", "current", 0, None)
+    await api.servicing.close(date(2025, 2, 21))  # which has nothing more to say
+    assert len(await api.servicing.data("DelinquencyChanged")) == 2
 
 
 async def test_the_statement_lists_movements_as_json_and_as_a_printable_page(api: Api) -> None:

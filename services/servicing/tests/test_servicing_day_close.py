@@ -3,6 +3,7 @@ delinquency buckets, reminders, maturity, holidays and idempotency."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -146,10 +147,13 @@ async def test_a_payment_of_the_oldest_missed_installment_moves_the_bucket_down(
     assert (await servicing.data("DelinquencyChanged"))[-1]["bucket"] == "dpd_31_60"
     await servicing.ledger(payment_applied("loan-1", "p1", "EUR", 8_500, date(2025, 3, 21),
                                            82_500))
-    await servicing.close(date(2025, 3, 21))
+    # published with the payment, as of the last closed day: now counted from the second
     last = (await servicing.data("DelinquencyChanged"))[-1]
-    assert (last["previous_bucket"], last["bucket"], last["days_past_due"]) == (
-        "dpd_31_60", "dpd_1_30", 6)  # now counted from the second, due 2025-03-15
+    assert (last["as_of"], last["previous_bucket"], last["bucket"], last["days_past_due"],
+            last["delinquent_since"]) == ("2025-03-20", "dpd_31_60", "dpd_1_30", 5,
+                                          "2025-03-15")
+    await servicing.close(date(2025, 3, 21))  # which has nothing new to say
+    assert (await servicing.data("DelinquencyChanged"))[-1] == last
     assert [m["installment_number"] for m in await servicing.data("PaymentMissed")] == [1, 2]
 
 
@@ -166,8 +170,11 @@ async def test_an_installment_cured_then_unpaid_again_by_a_reversal_is_missed_ag
     assert [(m["installment_number"], m["as_of"]) for m in missed] == [
         (1, "2025-02-20"), (1, "2025-02-22")]
     changes = await servicing.data("DelinquencyChanged")
-    assert [(c["bucket"], c["days_past_due"]) for c in changes] == [
-        ("dpd_1_30", 5), ("current", 0), ("dpd_1_30", 7)]
+    # the cure and the relapse go out with the payment and the reversal, as of the last
+    # closed day; the close of the 22nd reports the installment missed again, once
+    assert [(c["as_of"], c["bucket"], c["days_past_due"]) for c in changes] == [
+        ("2025-02-20", "dpd_1_30", 5), ("2025-02-20", "current", 0),
+        ("2025-02-21", "dpd_1_30", 6)]
     await servicing.close(date(2025, 2, 25))  # reported once, not again
     assert len(await servicing.data("PaymentMissed")) == 2
 
@@ -184,7 +191,9 @@ async def test_the_oldest_missed_installment_paid_then_reversed_is_missed_again(
     assert [(m["installment_number"], m["as_of"]) for m in missed] == [
         (1, "2025-03-20"), (2, "2025-03-20"), (1, "2025-03-21")]
     changes = await servicing.data("DelinquencyChanged")
-    assert [(c["bucket"], c["days_past_due"]) for c in changes] == [("dpd_31_60", 33)]
+    assert [(c["bucket"], c["days_past_due"], c["delinquent_since"]) for c in changes] == [
+        ("dpd_31_60", 33, "2025-02-15"), ("dpd_1_30", 5, "2025-03-15"),
+        ("dpd_31_60", 33, "2025-02-15")]  # the payment moved the start; its reversal back
 
 
 async def test_a_loan_disbursed_after_its_first_due_date_is_missed_at_the_next_close(
@@ -261,6 +270,33 @@ async def test_rows_written_by_sql_are_envelopes_every_consumer_can_parse(servic
         assert env.businessdate is not None and env.correlationid and env.traceparent
     yen = [e.data for e in envelopes if e.type == "PaymentMissed" and e.subject == "loan-y"]
     assert yen[0]["amount_due"] == "30100"  # JPY has no minor digits
+
+
+async def test_rows_written_by_sql_match_the_published_json_schemas(servicing):
+    """The close builds its events in SQL, a second copy of the contract: checked here
+    against the JSON Schemas the events package publishes (and commits)."""
+    from jsonschema import Draft202012Validator
+
+    from lending_events.schema_tools.jsonschemas import ENVELOPE_NAME, expected_schemas
+
+    schemas = expected_schemas()
+
+    def problems(name: str, document: object) -> list[str]:
+        # Consumers ignore unknown fields; a producer sending one has misspelt a known one.
+        schema = {**schemas[f"{name}.json"], "additionalProperties": False}
+        validator = Draft202012Validator(schema,
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return [f"{name}: {e.json_path} {e.message}" for e in validator.iter_errors(document)]
+
+    await book(servicing, "loan-1")
+    await servicing.close(date(2025, 5, 1))
+    documents = [json.loads(bytes(row.payload))
+                 for row in await servicing.sql("SELECT payload FROM outbox")]
+    assert {d["type"] for d in documents} >= {
+        "PaymentMissed", "DelinquencyChanged", "LoanMatured", "BusinessDayClosed"}
+    found = [p for d in documents for p in problems(ENVELOPE_NAME, d)
+             + problems(f"{d['type']}.v{d['schemaversion']}", d["data"])]
+    assert found == []
 
 
 async def test_a_restructure_replaces_the_schedule_and_the_balances_and_cures_the_loan(

@@ -95,7 +95,7 @@ async def run_scenario(url: str, plans: list[LoanPlan], offsets: list[int],
     app = await Servicing.start(url, migrate=False, initial_business_date=START)
     try:
         await app.sql("TRUNCATE loans, installments, payments, activity, business_days, "
-                      "holidays, day_closes, outbox, inbox CASCADE")
+                      "holidays, day_closes, slice_closes, outbox, inbox CASCADE")
         await app.close(START)
         books: list[Book] = []
         for n, plan in enumerate(plans):
@@ -155,6 +155,10 @@ async def check(app: Servicing, books: list[Book], plans: list[LoanPlan],
             f"{loan_id} as of {as_of}")
         if published:
             assert published[-1]["days_past_due"] <= expected or expected == 0
+            # what the ledger and collections count days past due from
+            missed = oracle_missed(book.terms, plan, paid, holidays, as_of)
+            start = min(missed.values()).isoformat() if missed else None
+            assert published[-1]["delinquent_since"] == start, f"{loan_id} as of {as_of}"
 
 
 @settings(max_examples=30, deadline=None,

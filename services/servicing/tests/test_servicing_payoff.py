@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from lending_platform.signing import new_signing_key
 from lending_servicing.config import DEV_PAYOFF_QUOTE_KEY, Settings
 from lending_servicing.domain.calendar import BusinessCalendar
 from lending_servicing.domain.payoff import LoanBalances, payoff_on
@@ -88,7 +89,8 @@ def test_the_development_quote_key_is_refused_outside_development():
     Settings(environment="development")  # the default key is fine here
     with pytest.raises(ValueError, match="SERVICING_PAYOFF_QUOTE_KEY"):
         Settings(environment="production")
-    Settings(environment="production", payoff_quote_key="p" * 32)
+    Settings(environment="production", payoff_quote_key="p" * 32,
+             credential_verify_keys=new_signing_key()[1])
     with pytest.raises(ValueError, match="32 characters"):
         Settings(payoff_quote_key="short")
     assert DEV_PAYOFF_QUOTE_KEY not in repr(Settings())

@@ -35,6 +35,7 @@ async def api(database_url: str) -> AsyncIterator[Api]:
     """Loan 1 (EUR 900.00, three installments of 300.00 + 10.00) disbursed 15 Jan 2025;
     business date 1 Feb."""
     app = create_app(Settings(database_url=database_url, run_background_workers=False,
+                              credential_max_staleness_seconds=0,
                               log_json=False, kafka_bootstrap_servers="127.0.0.1:1",
                               initial_business_date=START))
     async with running(app) as client:

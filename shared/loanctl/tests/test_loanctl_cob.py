@@ -37,7 +37,7 @@ def test_cob_run_closes_each_missing_day_once(database_url: str) -> None:
            "SERVICING_INITIAL_BUSINESS_DATE": "2025-03-01"}
     first = cli.invoke(app, ["cob", "run", "--as-of", "2025-03-01", "--json"], env=env)
     assert first.exit_code == 0, first.output
-    assert [d["business_date"] for d in json.loads(first.output)["closed"]] == ["2025-03-01"]
+    assert [d["business_date"] for d in json.loads(first.stdout)["closed"]] == ["2025-03-01"]
     more = cli.invoke(app, ["cob", "run", "--as-of", "2025-03-04"], env=env)
     assert more.exit_code == 0, more.output
     assert "closed 2025-03-04" in more.output and "business date is now 2025-03-05" in more.output
@@ -47,6 +47,23 @@ def test_cob_run_closes_each_missing_day_once(database_url: str) -> None:
         (f"2025-03-0{n}", "BusinessDayClosed") for n in range(1, 5)]
     status = cli.invoke(app, ["cob", "status", "--json"], env=env)
     assert json.loads(status.output)["business_date"] == "2025-03-05"
+
+
+def test_a_multi_day_catch_up_says_each_day_as_it_closes_unless_quiet(
+        database_url: str) -> None:
+    cli = CliRunner()
+    env = {"SERVICING_DATABASE_URL": database_url,
+           "SERVICING_INITIAL_BUSINESS_DATE": "2025-03-03"}
+    assert cli.invoke(app, ["cob", "run", "--as-of", "2025-03-03"], env=env).exit_code == 0
+    loud = cli.invoke(app, ["cob", "run", "--as-of", "2025-03-06"], env=env)
+    assert loud.exit_code == 0, loud.output
+    progress = [line.split(" in ")[0] for line in loud.stderr.splitlines()]
+    assert progress == ["[1/3] closed 2025-03-04", "[2/3] closed 2025-03-05",
+                        "[3/3] closed 2025-03-06"]
+    assert "closed 3 business days, 2025-03-04 to 2025-03-06" in loud.stdout
+    quiet = cli.invoke(app, ["cob", "run", "--as-of", "2025-03-07", "--quiet"], env=env)
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == "" and "closed 2025-03-07 in" in quiet.stdout
 
 
 def test_cob_run_refuses_a_date_that_is_not_a_date(database_url: str) -> None:

@@ -23,7 +23,10 @@ def test_synthetic_then_train_then_evaluate(tmp_path: Path):
     trained = runner.invoke(app, ["train", "--csv", str(data), "--target", "bad",
                                   "--test-size", "0.3", "--seed", "42", "--out", str(out)])
     assert trained.exit_code == 0, trained.output
-    metrics = json.loads(trained.output)
+    metrics = json.loads(trained.stdout)
+    steps = trained.stderr.splitlines()
+    assert steps[0] == "read 3000 rows, 12 columns" and steps[-1].startswith("wrote ")
+    assert "fitting the logistic regression" in trained.stderr
     assert {"holdout_auc", "gini", "ks", "features"} <= set(metrics)
     assert 0.6 < metrics["holdout_auc"] <= 1
     assert abs(metrics["gini"] - (2 * metrics["holdout_auc"] - 1)) < 0.001
@@ -35,9 +38,19 @@ def test_synthetic_then_train_then_evaluate(tmp_path: Path):
     evaluated = runner.invoke(app, ["evaluate", "--model", str(out), "--csv", str(data),
                                     "--target", "bad"])
     assert evaluated.exit_code == 0, evaluated.output
-    again = json.loads(evaluated.output)
+    again = json.loads(evaluated.stdout)
     assert again["model_version"] == metrics["model_version"]
     assert abs(again["holdout_auc"] - metrics["holdout_auc"]) < 0.05
+
+
+def test_a_quiet_training_run_prints_the_metrics_alone(tmp_path: Path):
+    data = tmp_path / "portfolio.csv"
+    assert runner.invoke(app, ["synthetic", "--rows", "1000", "--out", str(data)]
+                         ).exit_code == 0
+    trained = runner.invoke(app, ["train", "--csv", str(data), "--target", "bad", "--out",
+                                  str(tmp_path / "model"), "--quiet"])
+    assert trained.exit_code == 0, trained.output
+    assert trained.stderr == "" and json.loads(trained.stdout)["holdout_auc"] > 0.5
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path):

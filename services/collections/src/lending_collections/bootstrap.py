@@ -21,9 +21,9 @@ from lending_collections.service_layer.delivery import MessageDelivery
 from lending_collections.service_layer.handlers import build_handlers
 from lending_collections.service_layer.ports import Notifier
 from lending_messaging.ports import EventPublisher
+from lending_messaging.wakeup import Wakeup
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
-from lending_platform.wakeup import Wakeup
 from lending_platform.wiring import standard_runtime
 
 REACTS_TO = ("servicing", "ledger", "underwriting")  # underwriting: the origination score

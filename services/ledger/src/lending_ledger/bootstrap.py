@@ -12,9 +12,9 @@ from lending_ledger.service_layer.handlers import handlers
 from lending_ledger.service_layer.ledger import LoanLedger, lock_order
 from lending_ledger.service_layer.trial_balance import TrialBalanceFolder
 from lending_messaging.ports import EventPublisher
+from lending_messaging.wakeup import Wakeup
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
-from lending_platform.wakeup import Wakeup
 from lending_platform.wiring import standard_runtime
 
 REACTS_TO = ("intake", "underwriting", "servicing", "collections")

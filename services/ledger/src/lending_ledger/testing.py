@@ -29,15 +29,17 @@ def sample_terms() -> dict[str, Any]:
 
 def built_terms(
     principal: str = "1200.00", rate: str = "0.18", term: int = 6, start: date = date(2025, 1, 15),
-    frequency: str = "monthly", day_count: str = "30/360",
+    frequency: str = "monthly", day_count: str = "30/360", installment_fee: str | None = None,
 ) -> dict[str, Any]:
     """Terms whose schedule comes from loanmath, in the ContractTerms JSON shape: the
     sample's 20.00 origination fee withheld, the APR (effective, as the sample's) computed
-    on the schedule, so that the disclosure is true."""
+    on the schedule, so that the disclosure is true. ``installment_fee``: a scheduled fee
+    due with every installment (a service fee)."""
     schedule = build_schedule(LoanTerms(
         Money.parse(principal, "EUR"), Decimal(rate), term, Frequency.parse(frequency), start,
         interest_basis=_BASES[day_count], rounding=RoundingMode.HALF_EVEN,
         upfront_fee=Money.parse("20.00", "EUR"),
+        installment_fee=Money.parse(installment_fee, "EUR") if installment_fee else None,
     ))
     rows = [
         {"number": r.number, "due_date": r.due_date.isoformat(), "principal": str(r.principal),
@@ -46,13 +48,16 @@ def built_terms(
         for r in schedule.installments
     ]
     terms = sample_terms()
+    scheduled = sum((r.fees.amount for r in schedule.installments), Decimal(0))
     apr = schedule_apr(schedule).effective_annual_rate.quantize(Decimal("0.0001"), ROUND_HALF_UP)
     terms.update(
         principal=principal, annual_rate=rate, schedule=rows, start_date=start.isoformat(),
         first_due_date=rows[0]["due_date"], maturity_date=rows[-1]["due_date"],
         total_interest=str(schedule.total_interest),
-        total_repayable=str(schedule.total_interest.amount + Decimal(principal)),
-        total_cost=str(schedule.total_interest.amount + Decimal(terms["total_fees"])),
+        total_repayable=str(schedule.total_interest.amount + Decimal(principal) + scheduled),
+        total_fees=str(Decimal(terms["total_fees"]) + scheduled),
+        total_cost=str(schedule.total_interest.amount + Decimal(terms["total_fees"])
+                       + scheduled),
         day_count=day_count, apr=str(apr),
     )
     return terms

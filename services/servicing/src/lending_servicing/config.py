@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from lending_platform.settings import ServiceSettings
+from lending_platform.settings import ServiceSettings, development_secret
 
 FREQUENCIES = ("daily", "weekly", "biweekly", "monthly", "at_maturity")
 DEV_PAYOFF_QUOTE_KEY = "dev-only-payoff-quote-key-change-me-please"
@@ -41,8 +41,8 @@ class Settings(ServiceSettings):
     # Key of the HMAC that makes payoff quote ids self-verifying (domain/quote_token.py);
     # every instance of the service needs the same one. The default works only in
     # development; rotating it invalidates the quotes issued before.
-    payoff_quote_key: SecretStr = SecretStr(DEV_PAYOFF_QUOTE_KEY)
-    environment: str = "development"
+    payoff_quote_key: SecretStr = development_secret(
+        DEV_PAYOFF_QUOTE_KEY, "HMAC key of payoff quote ids (at least 32 characters)")
     # The day close splits a large book into transactions of about this many installments
     # (a small book closes in one), and runs this many at once, each on its own connection
     # (keep it below db_pool_size; about the database server's cores is the sweet spot).
@@ -55,12 +55,6 @@ class Settings(ServiceSettings):
         if len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters")
         return value
-
-    def model_post_init(self, context: object) -> None:
-        super().model_post_init(context)
-        if (self.environment != "development"
-                and self.payoff_quote_key.get_secret_value() == DEV_PAYOFF_QUOTE_KEY):
-            raise ValueError("SERVICING_PAYOFF_QUOTE_KEY must be set outside development")
 
     @field_validator("time_zone")
     @classmethod

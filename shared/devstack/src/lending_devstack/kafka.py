@@ -6,7 +6,9 @@ import base64
 import re
 import shutil
 import subprocess
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from lending_devstack.errors import DevstackError
@@ -35,6 +37,35 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+_DOWNLOADED = re.compile(r"^\[INFO\] Downloaded from \S+: \S+ \(([\d.,]+) (B|kB|MB)")
+_UNIT = {"B": 1, "kB": 1000, "MB": 1000_000}
+
+
+class DownloadProgress:
+    """Counts what Maven says it downloaded and says so every few seconds."""
+
+    def __init__(self, say: Callable[[str], None] | None, every: float = 5.0) -> None:
+        self.say, self.every = say, every
+        self.files, self.size = 0, 0.0
+        self.began = self.last = time.monotonic()
+
+    def line(self, line: str) -> None:
+        match = _DOWNLOADED.match(line)
+        if not match:
+            return
+        self.files += 1
+        self.size += float(match.group(1).replace(",", "")) * _UNIT[match.group(2)]
+        if self.say and time.monotonic() - self.last >= self.every:
+            self.last = time.monotonic()
+            self.say(f"  {self._so_far()} so far")
+
+    def summary(self) -> str:
+        return f"  {self._so_far()} in {time.monotonic() - self.began:.0f}s"
+
+    def _so_far(self) -> str:
+        return f"{self.files} files, {self.size / 1e6:.1f} MB"
+
+
 class LocalKafka:
     def __init__(self, settings: DevstackSettings) -> None:
         self.s = settings
@@ -44,6 +75,8 @@ class LocalKafka:
         self.pid_file = self.home / "kafka.pid"
         self.log = settings.logs / "kafka.log"
         self.pom = settings.root / "infra" / "kafka" / "pom.xml"
+        # Hears progress of the one slow first step (the Maven download); None: silent.
+        self.say: Callable[[str], None] | None = None
 
     @property
     def external(self) -> bool:
@@ -70,16 +103,27 @@ class LocalKafka:
         if self.libs.exists():
             shutil.rmtree(self.libs)
         log = self.s.logs / "maven.log"
+        if self.say:
+            self.say(f"fetching the Kafka {KAFKA_VERSION} jars from Maven Central "
+                     f"(first run only; output in {log}) ...")
         with log.open("w") as out:
-            result = subprocess.run(
+            proc = subprocess.Popen(
                 [
-                    "mvn", "-B", "-q", "-f", str(self.pom), "dependency:copy-dependencies",
+                    "mvn", "-B", "-f", str(self.pom), "dependency:copy-dependencies",
                     f"-DoutputDirectory={self.libs}",
                     f"-Dmaven.repo.local={self.s.cache / 'm2'}",
                 ],
-                stdout=out, stderr=subprocess.STDOUT,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             )
-        if result.returncode != 0:
+            assert proc.stdout is not None
+            progress = DownloadProgress(self.say)
+            for line in proc.stdout:
+                out.write(line)
+                progress.line(line)
+            returncode = proc.wait()
+        if self.say and returncode == 0:
+            self.say(progress.summary())
+        if returncode != 0:
             raise DevstackError(
                 f"Maven could not fetch the Kafka {KAFKA_VERSION} jars "
                 f"(is Maven Central reachable?); see {log}"

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,7 +46,8 @@ def private_env(profile: str, run_dir: Path, **extra: str) -> dict[str, str]:
 @contextmanager
 def private_stack(profile: str, run_dir: Path, *, ready_timeout: float = 240,
                   **extra: str) -> Iterator[dict[str, str]]:
-    """Starts it, yields its environment, stops it (as Ctrl-C would) and deletes its data."""
+    """Starts it, yields its environment (with ``LENDING_STACK_PID``, the supervisor's pid),
+    stops it (as Ctrl-C would) and deletes its data."""
     state = find_repo_root() / ".local" / profile
     shutil.rmtree(state, ignore_errors=True)
     env = private_env(profile, run_dir, **extra)
@@ -53,15 +55,24 @@ def private_stack(profile: str, run_dir: Path, *, ready_timeout: float = 240,
         [sys.executable, "-m", "lending_devstack.run", "--ready-timeout", str(ready_timeout)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait_ready(runner, ready_timeout + 60)
-        yield env
+        _wait_ready(runner, ready_timeout + 180)  # the banner and demo partner follow
+        # The supervisor keeps logging (restarts under chaos): read on, or its pipe fills
+        # and the whole stack blocks on a write.
+        threading.Thread(target=_drain, args=(runner,), daemon=True).start()
+        yield {**env, "LENDING_STACK_PID": str(runner.pid)}
     finally:
         runner.send_signal(signal.SIGINT)
         try:
-            runner.communicate(timeout=120)
+            runner.wait(timeout=120)
         except subprocess.TimeoutExpired:
             runner.kill()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def _drain(runner: subprocess.Popen[str]) -> None:
+    assert runner.stdout is not None
+    for _line in runner.stdout:
+        pass
 
 
 def _wait_ready(runner: subprocess.Popen[str], timeout: float) -> None:

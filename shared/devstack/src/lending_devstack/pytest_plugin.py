@@ -28,10 +28,16 @@ TEST_PROFILE = {
 }
 
 
+# Tests run as a development environment (development keys allowed), unless told otherwise.
+TEST_ENVIRONMENT = {"LENDING_ENVIRONMENT": "development"}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if "LENDING_PROFILE" not in os.environ:
         for name, value in TEST_PROFILE.items():
             os.environ.setdefault(name, value)
+    for name, value in TEST_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -57,6 +57,16 @@ def _adapter_urls(procs: list[ServiceProcess]) -> dict[str, str]:
             for setting, simulator in ADAPTER_URLS.items()}
 
 
+# The local stack is a development environment: its development keys are accepted
+# (lending_platform.settings refuses them anywhere else) and intake may deliver webhooks to
+# the receiver simulator on the loopback address. The environment may say otherwise.
+DEV_ENV = {"LENDING_ENVIRONMENT": "development", "INTAKE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
+
+
+def development_env() -> dict[str, str]:
+    return {name: os.environ.get(name) or value for name, value in DEV_ENV.items()}
+
+
 def stop(settings: DevstackSettings) -> None:
     for proc in reversed(_processes(settings)):
         proc.stop()
@@ -92,10 +102,12 @@ def _is_make_run(pid: int) -> bool:
         return False
 
 
-def run(settings: DevstackSettings, ready_timeout: float) -> None:
+def run(settings: DevstackSettings, ready_timeout: float, quiet: bool = False) -> None:
     began = time.monotonic()
-    print("starting PostgreSQL and Kafka ...", flush=True)
+    say = (lambda line: None) if quiet else (lambda line: print(line, flush=True))
+    say("starting PostgreSQL and Kafka ...")
     infra = Infra(settings)
+    infra.kafka.say = None if quiet else say
     started_pg, started_kafka = infra.up()
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     _runner_pid_file(settings).write_text(str(os.getpid()))
@@ -106,8 +118,10 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         "kafka": started_kafka or previous.get("kafka", False),
     }))
     procs = _processes(settings)
-    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap, **_adapter_urls(procs)}
-    print("starting the simulators and the five services ...", flush=True)
+    os.environ.update(development_env())  # for the seed below, in this process
+    env = {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap, **_adapter_urls(procs),
+           **development_env()}
+    say("starting the simulators and the five services ...")
     for proc in procs:
         proc.start(env)
     for proc in procs:
@@ -121,7 +135,9 @@ def run(settings: DevstackSettings, ready_timeout: float) -> None:
         print(f"  {line}")
     print(f"\n  postgres      {settings.pg_base_url}")
     print(f"  kafka         {settings.kafka_bootstrap}")
-    print(f"  logs          {settings.logs}/\n\nPress Ctrl-C to stop everything.", flush=True)
+    print(f"  logs          {settings.logs}/")
+    print("  try           .venv/bin/loanctl simulate --loans 300 --months 4 --html /tmp/book.html")
+    print("\nPress Ctrl-C to stop everything.", flush=True)
     supervisor = Supervisor.for_stack(
         infra, procs, env, postgres=started_pg, kafka=started_kafka,
         say=lambda line: print(f"  {time.strftime('%H:%M:%S')} {line}", flush=True))
@@ -144,6 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stop", action="store_true", help="stop what `make run` started")
     parser.add_argument("--ready-timeout", type=float, default=120.0)
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress while starting (the first run's Kafka download)")
     args = parser.parse_args()
     settings = DevstackSettings()
     if args.stop:
@@ -159,7 +177,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     try:
-        run(settings, args.ready_timeout)
+        run(settings, args.ready_timeout, quiet=args.quiet)
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
     except DevstackError as exc:

@@ -19,20 +19,26 @@ def seed_demo(settings: DevstackSettings, receiver: str = RECEIVER) -> list[str]
     """Creates the demo partner (webhooks to the local receiver simulator) or, when it exists
     from an earlier run, rotates its key: keys are stored hashed, so a fresh one is the only
     one that can be printed. Returns the lines to print."""
+    from lending_intake.bootstrap import build_issuer
+    from lending_intake.config import Settings
     from lending_intake.service_layer import credentials
     from lending_platform.database import create_engine, session_factory
 
+    # The same settings the stack's intake runs with (DEV_ENV: development keys, and the
+    # receiver simulator's loopback address allowed as a webhook target).
+    intake_settings = Settings(database_url=settings.database_url("intake"))
+
     async def issue() -> tuple[str, str, str | None, bool]:
-        engine = create_engine(settings.database_url("intake"), pool_size=1)
-        sessions = session_factory(engine)
+        engine = create_engine(intake_settings.database_url, pool_size=1)
+        issuer = build_issuer(intake_settings, session_factory(engine))
         try:
             try:
                 made = await credentials.create_partner(
-                    sessions, DEMO_PARTNER, webhook_url=f"{receiver}/webhooks/demo",
+                    issuer, DEMO_PARTNER, webhook_url=f"{receiver}/webhooks/demo",
                     rate_limit=100)
                 return made.principal_id, made.api_key, made.webhook_secret, True
             except credentials.PrincipalExistsError:
-                rotated = await credentials.rotate(sessions, DEMO_PARTNER, kind="partner")
+                rotated = await credentials.rotate(issuer, DEMO_PARTNER, kind="partner")
                 return rotated.principal_id, rotated.api_key, None, False
         finally:
             await engine.dispose()

@@ -5,7 +5,8 @@ these events so it can verify ``Authorization: Bearer`` locally, without a share
 synchronous call. The key itself never travels: only its SHA-256 (keys are 256-bit random
 secrets, so a plain hash is as strong as a slow one). These events are about a principal, not a
 loan: their subject and Kafka key is the partner or operator id, so one principal's issues and
-revocations stay ordered.
+revocations stay ordered. Intake signs both events (the envelope's ``signature``); the other
+services project only events that verify against intake's public key.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class CredentialIssued(CredentialEvent):
         default=None, ge=1, description="Requests per second allowed; none means unlimited"
     )
     issued_at: AwareDatetime
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the key stops working unless renewed (operator keys); "
+        "none means it works until revoked")
 
 
 class CredentialRevoked(CredentialEvent):

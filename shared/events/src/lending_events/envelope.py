@@ -1,7 +1,8 @@
 """The CloudEvents 1.0 compatible envelope every integration event travels in.
 
 Extension attribute names follow the CloudEvents rule (lower-case letters and digits only):
-correlationid, causationid, traceparent, businessdate, schemaversion.
+correlationid, causationid, traceparent, businessdate, schemaversion, signature,
+signaturekeyid.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class Envelope(BaseModel):
     traceparent: str | None = None
     businessdate: date | None = None
     schemaversion: int = 1
+    # Ed25519 signature of the producer over id, source, type, subject and data (base64url),
+    # and the id of the key that made it; set on credential events, which intake signs
+    # (lending_platform.signing).
+    signature: str | None = None
+    signaturekeyid: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
     def to_bytes(self) -> bytes:

@@ -67,6 +67,9 @@ class Disbursed(LedgerEvent):
         "terms with the schedule anchored to value_date (first period counted from the "
         "payout) and the APR recomputed on it. They replace LoanBooked's schedule. Absent "
         "from events published before anchoring existed (the booked terms stand)")
+    outstanding: Breakdown | None = Field(
+        default=None, description="Balances right after this event (principal, interest, "
+        "fees and penalties receivable); absent from events published before it existed")
 
     @model_validator(mode="after")
     def _one_currency(self) -> Disbursed:
@@ -106,6 +109,14 @@ class PaymentApplied(LedgerEvent):
     payoff_waived: Amount | None = Field(
         default=None, description="Interest, fees or penalties the quote bound the lender to "
         "forgo (charged after it was issued); with payoff_outcome settled")
+    paid_to_schedule: Amount | None = Field(
+        default=None, description="After this event: the total paid toward the current "
+        "schedule's installments as the contract states them (principal, interest and "
+        "scheduled fees; late fees charged on an installment count as paid before its "
+        "scheduled fee; penalties are outside the schedule, except arrears a restructure "
+        "carried into its first installment). Counted against the installments oldest first "
+        "(loanmath.unpaid_of). A state total, so applying it twice changes nothing; absent "
+        "from events published before it existed")
 
 
 class PaymentReversed(LedgerEvent):
@@ -119,6 +130,14 @@ class PaymentReversed(LedgerEvent):
     reason: ReasonCode = Field(description=known_codes(ReversalReason, "Reason"))
     reversed_allocation: Breakdown
     outstanding: Breakdown = Field(description="Balances after the reversal")
+    paid_to_schedule: Amount | None = Field(
+        default=None, description="After this event: the total paid toward the current "
+        "schedule's installments as the contract states them (principal, interest and "
+        "scheduled fees; late fees charged on an installment count as paid before its "
+        "scheduled fee; penalties are outside the schedule, except arrears a restructure "
+        "carried into its first installment). Counted against the installments oldest first "
+        "(loanmath.unpaid_of). A state total, so applying it twice changes nothing; absent "
+        "from events published before it existed")
     requested_by: Identifier | None = Field(
         default=None, description="The operator who asked for the reversal (absent on the "
         "corrections the ledger makes by itself, and on reversals before it was recorded)")
@@ -136,6 +155,17 @@ class FeeCharged(LedgerEvent):
     amount: Amount
     charged_on: date
     installment_number: int | None = Field(default=None, ge=1)
+    outstanding: Breakdown | None = Field(
+        default=None, description="Balances right after this event (principal, interest, "
+        "fees and penalties receivable); absent from events published before it existed")
+    paid_to_schedule: Amount | None = Field(
+        default=None, description="After this event: the total paid toward the current "
+        "schedule's installments as the contract states them (principal, interest and "
+        "scheduled fees; late fees charged on an installment count as paid before its "
+        "scheduled fee; penalties are outside the schedule, except arrears a restructure "
+        "carried into its first installment). Counted against the installments oldest first "
+        "(loanmath.unpaid_of). A state total, so applying it twice changes nothing; absent "
+        "from events published before it existed")
 
 
 class InterestAccrued(LedgerEvent):
@@ -150,6 +180,9 @@ class InterestAccrued(LedgerEvent):
     annual_rate: Rate
     day_count: DayCount
     accrued_unpaid_interest: Amount = Field(description="Accrued and not yet paid, after this")
+    outstanding: Breakdown | None = Field(
+        default=None, description="Balances right after this event (principal, interest, "
+        "fees and penalties receivable); absent from events published before it existed")
 
 
 class LoanRestructured(LedgerEvent):
@@ -184,6 +217,9 @@ class LoanWrittenOff(LedgerEvent):
     written_off: Breakdown
     days_past_due: int = Field(ge=0)
     reason: ReasonCode = Field(description=known_codes(WriteOffReason, "Reason"))
+    outstanding: Breakdown | None = Field(
+        default=None, description="Balances right after this event (principal, interest, "
+        "fees and penalties receivable); absent from events published before it existed")
 
 
 class RecoveryApplied(LedgerEvent):

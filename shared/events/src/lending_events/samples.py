@@ -97,26 +97,30 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         net_disbursement="980.00"),
     "Disbursed": _money(
         disbursement_id="disb-1", amount="980.00", fees_withheld="20.00",
-        value_date=date(2025, 1, 15), method="bank_transfer", provider_reference="po_123"),
+        value_date=date(2025, 1, 15), method="bank_transfer", provider_reference="po_123",
+        outstanding=_breakdown("1000.00")),
     "DisbursementFailed": _money(
         disbursement_id="disb-1", amount="980.00", failure_code="account_closed",
         attempt=1, retryable=False),
     "PaymentApplied": _money(
         payment_id="pay-1", amount="340.02", value_date=date(2025, 2, 15),
         allocation=_breakdown("330.02", "10.00"), overpayment="0.00",
-        outstanding=_breakdown("669.98"), installments_settled=[1]),
+        outstanding=_breakdown("669.98"), installments_settled=[1],
+        paid_to_schedule="340.02"),
     "PaymentReversed": _money(
         payment_id="pay-1", reversal_id="rev-1", amount="340.02",
         value_date=date(2025, 2, 17), reason="bounced",
         reversed_allocation=_breakdown("330.02", "10.00"),
-        outstanding=_breakdown("1000.00", "10.00")),
+        outstanding=_breakdown("1000.00", "10.00"), paid_to_schedule="0.00"),
     "FeeCharged": _money(
         fee_id="fee-1", kind="late_payment", amount="17.00", charged_on=date(2025, 2, 19),
-        installment_number=1),
+        installment_number=1, outstanding=_breakdown("1000.00", "10.00", "17.00"),
+        paid_to_schedule="0.00"),
     "InterestAccrued": _money(
         business_date=date(2025, 1, 16), accrued_from=date(2025, 1, 16),
         accrued_to=date(2025, 1, 16), interest="0.33", penalty_interest="0.00",
-        annual_rate="0.12", day_count="30/360", accrued_unpaid_interest="0.66"),
+        annual_rate="0.12", day_count="30/360", accrued_unpaid_interest="0.66",
+        outstanding=_breakdown("1000.00", "0.66")),
     "LoanRestructured": _money(
         restructure_id="rst-1", request_id="rr-1", effective_date=date(2025, 1, 15),
         previous_outstanding=_breakdown("1000.00"), capitalized="0.00", waived="0.00",
@@ -124,7 +128,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "LoanWrittenOff": _money(
         write_off_id="wo-1", request_id="wor-1", effective_date=date(2025, 10, 15),
         written_off=_breakdown("669.98", "20.10", "17.00", "12.40"), days_past_due=180,
-        reason="policy_dpd_reached"),
+        reason="policy_dpd_reached", outstanding=_breakdown("0.00")),
     "RecoveryApplied": _money(
         payment_id="pay-9", received_on=date(2025, 11, 3), amount="150.00",
         recovered_total="250.00"),
@@ -143,7 +147,8 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         amount_due="340.02", amount_paid="0.00", amount_overdue="340.02", days_past_due=1),
     "DelinquencyChanged": _money(
         as_of=date(2025, 2, 16), previous_bucket="current", bucket="dpd_1_30",
-        days_past_due=1, overdue_amount="340.02", outstanding_principal="1000.00"),
+        days_past_due=1, overdue_amount="340.02", outstanding_principal="1000.00",
+        delinquent_since=date(2025, 2, 15)),
     "LoanMatured": _money(
         maturity_date=date(2025, 4, 15), as_of=date(2025, 4, 16),
         outstanding=_breakdown("0.00"), fully_repaid=True),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import AwareDatetime, Field
 
@@ -88,15 +88,30 @@ class PaymentMissed(ServicingEvent):
 
 
 class DelinquencyChanged(ServicingEvent):
-    """The loan moved between days-past-due buckets (including back to current: a cure)."""
+    """The loan's delinquency changed as of a closed business day: it moved between
+    days-past-due buckets (including back to current: a cure), or its delinquency start
+    moved (a payment settled its oldest missed installment, a reversal or a late fee made an
+    older one missed again, a restructure). Servicing owns the rule (docs/servicing.md);
+    other services follow it: days past due on a later date D are D - ``delinquent_since``
+    until the next DelinquencyChanged."""
 
-    as_of: date
+    as_of: date = Field(description="The last closed business date the figures are as of")
     previous_bucket: DelinquencyBucket
     bucket: DelinquencyBucket
-    days_past_due: int = Field(ge=0)
+    days_past_due: int = Field(ge=0, description="as_of - delinquent_since, else 0")
     currency: CurrencyCode
     overdue_amount: Amount
     outstanding_principal: Amount
+    delinquent_since: date | None = Field(
+        default=None, description="The effective due date of the oldest missed installment; "
+        "null when current. Absent from events published before it existed (then it is "
+        "as_of - days_past_due when days_past_due > 0)")
+
+    def since(self) -> date | None:
+        """The delinquency start, also for events published before ``delinquent_since``."""
+        if self.delinquent_since is not None or self.days_past_due == 0:
+            return self.delinquent_since
+        return self.as_of - timedelta(days=self.days_past_due)
 
 
 class LoanMatured(ServicingEvent):

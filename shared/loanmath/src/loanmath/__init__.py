@@ -19,6 +19,7 @@ from loanmath.apr import (
     effective_annual_rate,
     eu_year_fraction,
     first_period_of_days,
+    reg_z_regular,
     regz_interval,
     regz_span,
     schedule_apr,
@@ -42,6 +43,7 @@ from loanmath.money import Currency, Money
 from loanmath.payoff import PayoffQuote, Reamortization, payoff_quote, reamortize
 from loanmath.rounding import RoundingMode, round_minor, round_to_multiple
 from loanmath.schedule import Installment, Schedule, build_schedule
+from loanmath.standing import NextDue, next_due, unpaid_of
 from loanmath.terms import AmortizationMethod, LoanTerms
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "LoanMathError",
     "LoanTerms",
     "Money",
+    "NextDue",
     "PayoffQuote",
     "Reamortization",
     "RegZSpan",
@@ -81,12 +84,15 @@ __all__ = [
     "effective_annual_rate",
     "eu_year_fraction",
     "first_period_of_days",
+    "next_due",
     "payoff_quote",
     "reamortize",
+    "reg_z_regular",
     "regz_interval",
     "regz_span",
     "round_minor",
     "round_to_multiple",
     "schedule_apr",
+    "unpaid_of",
     "year_fraction",
 ]

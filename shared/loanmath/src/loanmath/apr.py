@@ -392,3 +392,10 @@ def _check_flows(advances: Sequence[Decimal], payments: Sequence[Decimal]) -> No
         raise InvalidLoanTermsError("payment", "payments must total more than zero")
     if any(a < 0 for a in advances) or any(p < 0 for p in payments):
         raise InvalidLoanTermsError("payment", "amounts must not be negative")
+
+
+def reg_z_regular(payment_amounts: Sequence[Decimal]) -> bool:
+    """§1026.22(a)(2)-(3): a transaction with one advance and regular periods is regular
+    unless its payment amounts differ other than the first and the last; a regular one's
+    APR is accurate within 1/8 of a point, an irregular one's within 1/4."""
+    return len(set(payment_amounts[1:-1])) <= 1

@@ -15,6 +15,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 from lending_events import Envelope
+from lending_messaging.tracing import current_traceparent, handling_traceparent
 
 CORRELATION_HEADERS = ("x-correlation-id", "x-request-id")
 TRACEPARENT_HEADER = "traceparent"
@@ -93,28 +94,33 @@ def new_context() -> MessageContext:
 
 
 def context_from_headers(headers: Mapping[str, str]) -> MessageContext:
-    """From an HTTP request: keeps the caller's correlation id and trace, else starts them."""
+    """From an HTTP request: keeps the caller's correlation id and trace, else starts them.
+    With tracing on, the traceparent is the request's server span (already a child of the
+    caller's)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     correlation = next((lowered[h] for h in CORRELATION_HEADERS if lowered.get(h)), None)
     return MessageContext(
         correlation_id=correlation or str(uuid.uuid4()),
         causation_id=None,
-        traceparent=child_traceparent(lowered.get(TRACEPARENT_HEADER)),
+        traceparent=current_traceparent() or child_traceparent(lowered.get(TRACEPARENT_HEADER)),
     )
 
 
 def context_from_envelope(envelope: Envelope) -> MessageContext:
-    """While handling ``envelope``: same correlation, caused by it, a child span of its trace."""
+    """While handling ``envelope``: same correlation, caused by it, a child span of its trace
+    (with tracing on, the consumer's span handling it: ``tracing.handling``)."""
     return MessageContext(
         correlation_id=envelope.correlationid or envelope.id,
         causation_id=envelope.id,
-        traceparent=child_traceparent(envelope.traceparent),
+        traceparent=handling_traceparent(envelope.id)
+        or child_traceparent(envelope.traceparent),
     )
 
 
 def stamp(envelope: Envelope) -> Envelope:
     """Fills correlationid / causationid / traceparent the envelope lacks from the current
-    context; with no context the event starts its own chain (correlation = its own id)."""
+    context; with no context the event starts its own chain (correlation = its own id).
+    The current span, when tracing is on, is the most precise parent of all."""
     ctx = current_context()
     update: dict[str, str] = {}
     if envelope.correlationid is None:
@@ -122,5 +128,6 @@ def stamp(envelope: Envelope) -> Envelope:
     if envelope.causationid is None and ctx and ctx.causation_id:
         update["causationid"] = ctx.causation_id
     if envelope.traceparent is None:
-        update["traceparent"] = ctx.traceparent if ctx else new_traceparent()
+        update["traceparent"] = (current_traceparent()
+                                 or (ctx.traceparent if ctx else new_traceparent()))
     return envelope.model_copy(update=update) if update else envelope

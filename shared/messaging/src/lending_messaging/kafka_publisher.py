@@ -40,20 +40,34 @@ class KafkaEventPublisher(EventPublisher):
             "enable_idempotence": True,
         }
         self._producer: AIOKafkaProducer | None = None
+        self._wanted = False  # started and not stopped: publish() connects if need be
         self._partition_of: dict[tuple[str, int], dict[bytes | None, int]] = {}
 
     async def start(self) -> None:
+        """Raises if the broker does not answer; ``publish`` then tries again itself (a
+        service starts and serves through a broker outage: its outbox holds the events)."""
+        self._wanted = True
         if self._producer is None:
             producer = AIOKafkaProducer(**self._options)
-            await producer.start()
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
             self._producer = producer
 
     async def stop(self) -> None:
+        self._wanted = False
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.stop()
 
     async def publish(self, batch: Sequence[OutgoingMessage]) -> None:
+        if self._producer is None and self._wanted:
+            try:
+                await self.start()
+            except (KafkaError, OSError) as exc:
+                raise PublishError(f"broker unavailable: {type(exc).__name__}: {exc}") from exc
         producer = self._producer
         if producer is None:
             raise PublishError("publisher not started")

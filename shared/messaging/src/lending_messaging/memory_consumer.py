@@ -12,7 +12,14 @@ from typing import Any
 from lending_messaging.inbox import InMemoryInbox
 from lending_messaging.lanes import Lanes
 from lending_messaging.memory_broker import InMemoryBroker
-from lending_messaging.ports import BatchHandler, ConsumedRecord, Handler, Inbox, LockOrder
+from lending_messaging.ports import (
+    Admission,
+    BatchHandler,
+    ConsumedRecord,
+    Handler,
+    Inbox,
+    LockOrder,
+)
 from lending_messaging.processing import (
     MessageProcessor,
     Prepare,
@@ -46,6 +53,7 @@ class InMemoryConsumer:
         concurrency: int = 1,
         prepare: Prepare | None = None,
         lock_order: LockOrder | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.group_id = group_id
         self._broker = broker
@@ -53,7 +61,7 @@ class InMemoryConsumer:
         self.inbox = inbox or InMemoryInbox(group_id, session_factory)
         self._processor = MessageProcessor(
             self.inbox, handler, broker, retry, batch_handler, prepare=prepare,
-            lock_order=lock_order,
+            lock_order=lock_order, admission=admission,
         )
         self._lanes = Lanes(self._processor, concurrency, max_records)
         self._max_records = max_records

@@ -85,3 +85,9 @@ class Inbox(ABC):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[InboxTransaction]:
         """Commits on clean exit, rolls back (claims included) on an exception."""
+
+
+Admission = Callable[[str, Envelope], str | None]
+"""``admission(topic, envelope)``: None admits the event read from ``topic``; a string
+refuses it with that reason (dead-lettered at once, never handled: see processing)."""
+

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError
@@ -23,6 +25,7 @@ from lending_events import Envelope
 from lending_messaging.context import context_from_envelope, use_context
 from lending_messaging.dead_letters import dead_letter
 from lending_messaging.ports import (
+    Admission,
     BatchHandler,
     ConsumedRecord,
     EventPublisher,
@@ -32,6 +35,7 @@ from lending_messaging.ports import (
     OutgoingMessage,
     PublishError,
 )
+from lending_messaging.tracing import current_handling, handling
 from lending_messaging.transient import TransientFailureError, retry_transient
 
 log = logging.getLogger("lending_messaging.consumer")
@@ -39,6 +43,11 @@ log = logging.getLogger("lending_messaging.consumer")
 
 class MalformedEnvelopeError(ValueError):
     """The record's value is not a CloudEvents envelope; retrying cannot help."""
+
+
+class RefusedEventError(ValueError):
+    """The service's admission refused the event (wrong topic or source, a forged
+    signature): it is evidence, kept in the dead-letter topic, never handled."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class ProcessingStats:
     duplicates: int = 0
     dead_lettered: int = 0
     fallbacks: int = 0
+    refused: int = 0  # dead-lettered by admission (also counted in dead_lettered)
     transient_retries: int = 0  # transactions run again after a deadlock/serialization failure
 
 
@@ -86,6 +96,7 @@ class MessageProcessor:
         batch_handler: BatchHandler | None = None,
         prepare: Prepare | None = None,
         lock_order: LockOrder | None = None,
+        admission: Admission | None = None,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler and batch_handler")
@@ -96,7 +107,19 @@ class MessageProcessor:
         self._retry = retry or RetryPolicy()
         self.prepare = prepare
         self._lock_order = lock_order
+        self._admission = admission
         self.stats = ProcessingStats()
+        self.on_finished: Callable[[str, str, int], None] | None = None
+        """Called with (topic, outcome, count) as records finish: ``handled``,
+        ``duplicate`` or ``dead_lettered`` (metrics)."""
+
+    def _finished(self, records: Sequence[ConsumedRecord], outcome: str) -> None:
+        if self.on_finished is not None and records:
+            by_topic: dict[str, int] = {}
+            for record in records:
+                by_topic[record.topic] = by_topic.get(record.topic, 0) + 1
+            for topic, n in by_topic.items():
+                self.on_finished(topic, outcome, n)
 
     @property
     def group_id(self) -> str:
@@ -105,16 +128,29 @@ class MessageProcessor:
     async def process(self, records: Sequence[ConsumedRecord]) -> None:
         """Returns once every record is either committed in the database or dead-lettered."""
         items: list[Item] = []
-        malformed: list[OutgoingMessage] = []
+        rejected: list[OutgoingMessage] = []
+        bad: list[ConsumedRecord] = []
         for record in records:
             try:
-                items.append((record, Envelope.from_bytes(record.value)))
+                envelope = Envelope.from_bytes(record.value)
             except ValidationError as exc:
                 error = MalformedEnvelopeError(str(exc))
-                malformed.append(dead_letter(record, error, 1, self.group_id))
-        if malformed:
-            await self._dead_letters.publish(malformed)
-            self.stats.dead_lettered += len(malformed)
+                rejected.append(dead_letter(record, error, 1, self.group_id))
+                bad.append(record)
+                continue
+            reason = self._admission(record.topic, envelope) if self._admission else None
+            if reason is None:
+                items.append((record, envelope))
+                continue
+            log.warning("refused event %s (%s) from %s on %s: %s", envelope.id,
+                        envelope.type, envelope.source, record.topic, reason)
+            self.stats.refused += 1
+            rejected.append(dead_letter(record, RefusedEventError(reason), 1, self.group_id))
+            bad.append(record)
+        if rejected:
+            await self._dead_letters.publish(rejected)
+            self.stats.dead_lettered += len(rejected)
+            self._finished(bad, "dead_lettered")
         if not items:
             return
         if self.prepare is not None:
@@ -158,16 +194,28 @@ class MessageProcessor:
                 # Stable, and a function of the key: each loan's events keep their order.
                 order = self._lock_order
                 fresh.sort(key=lambda envelope: order(envelope.subject or ""))
-            if self._batch_handler is not None:
-                if fresh:
-                    await self._batch_handler(tx.session, fresh)
-            elif self._handler is not None:
-                for envelope in fresh:
-                    with use_context(context_from_envelope(envelope)):
-                        await self._handler(tx.session, envelope)
+            topics = {envelope.id: record.topic for record, envelope in items}
+            with handling([(topics[e.id], e) for e in fresh], self.group_id):
+                await self._handle_fresh(tx.session, fresh)
         handled, duplicates = len(fresh), len(items) - len(fresh)
         self.stats.handled += handled
         self.stats.duplicates += duplicates
+        if self.on_finished is not None:
+            fresh_ids = {e.id for e in fresh}
+            self._finished([r for r, e in items if e.id in fresh_ids], "handled")
+            self._finished([r for r, e in items if e.id not in fresh_ids], "duplicate")
+
+    async def _handle_fresh(self, session: Any, fresh: list[Envelope]) -> None:
+        if self._batch_handler is not None:
+            if fresh:
+                # One event: its span is current for the whole call; several: each event's
+                # outbox writes still carry its own span (context_from_envelope).
+                with current_handling(fresh[0].id) if len(fresh) == 1 else nullcontext():
+                    await self._batch_handler(session, fresh)
+        elif self._handler is not None:
+            for envelope in fresh:
+                with current_handling(envelope.id), use_context(context_from_envelope(envelope)):
+                    await self._handler(session, envelope)
 
     async def _handle_alone(self, item: Item) -> None:
         attempts = 0
@@ -192,3 +240,4 @@ class MessageProcessor:
             )
             await self._dead_letters.publish([dead_letter(record, exc, attempts, self.group_id)])
             self.stats.dead_lettered += 1
+            self._finished([record], "dead_lettered")

@@ -14,16 +14,17 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lending_messaging.outbox import STANDARD_HEADERS
 from lending_messaging.ports import EventPublisher, FaultHook, OutgoingMessage, PublishError
+from lending_messaging.tracing import publishing
+from lending_messaging.wakeup import Wakeup
 
 log = logging.getLogger("lending_messaging.relay")
 
@@ -122,32 +123,25 @@ class OutboxRelay:
         self._lock_key = lock_key
         self._fault = fault_hook or (lambda point: None)
         self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # A connection going back to the engine's pool wakes us: its transaction has ended
+        # by then (the "commit" event comes before the COMMIT is sent, and a look then finds
+        # the rows not yet visible). Read-only uses wake us too; a needless look costs one
+        # indexed SELECT, far less than the poll's latency. The relay keeps its own
+        # connection out of the pool while it runs, so it never wakes itself: no gap needed.
+        self._wakeup = Wakeup(engine, min_gap=0.0)
         self.active = asyncio.Event()  # set while this replica holds the lock
         self.published = 0
+        self.on_published: Callable[[Sequence[OutgoingMessage]], None] | None = None
+        """Called with every batch published and deleted (metrics)."""
 
     def stop(self) -> None:
         self._stopping.set()
-        self._wake.set()
+        self._wakeup.set()
 
     def wake(self) -> None:
         """Something was committed to the outbox: look now rather than at the next poll.
         Safe to call from any thread."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._wake.set()
-        else:
-            loop.call_soon_threadsafe(self._wake.set)
-
-    def _on_checkin(self, _dbapi_connection: Any, _record: Any) -> None:
-        self.wake()
+        self._wakeup.set()
 
     @staticmethod
     async def _wait(event: asyncio.Event, seconds: float) -> None:
@@ -156,13 +150,7 @@ class OutboxRelay:
             await asyncio.wait_for(event.wait(), seconds)
 
     async def run(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        # A connection going back to the engine's pool wakes us: its transaction has ended
-        # by then (the "commit" event comes before the COMMIT is sent, and a look then finds
-        # the rows not yet visible). Read-only uses wake us too; a needless look costs one
-        # indexed SELECT, far less than the poll's latency. The relay keeps its own
-        # connection out of the pool while it runs, so it never wakes itself.
-        event.listen(self._engine.sync_engine, "checkin", self._on_checkin)
+        self._wakeup.start()
         try:
             while not self._stopping.is_set():
                 try:
@@ -172,8 +160,7 @@ class OutboxRelay:
                                 self._retry_wait)
                     await self._wait(self._stopping, self._retry_wait)
         finally:
-            event.remove(self._engine.sync_engine, "checkin", self._on_checkin)
-            self._loop = None
+            self._wakeup.stop()
 
     async def _run_connected(self) -> None:
         conn = await self._engine.connect()
@@ -186,9 +173,9 @@ class OutboxRelay:
             self.active.set()
             while not self._stopping.is_set():
                 # Cleared before looking: a commit while we publish sets it again.
-                self._wake.clear()
+                self._wakeup.clear()
                 if await self._relay_batch(driver) < self._batch_size:
-                    await self._wait(self._wake, self._poll_interval)
+                    await self._wakeup.wait(self._poll_interval, self._stopping)
         finally:
             self.active.clear()
             await _discard(conn)
@@ -216,8 +203,12 @@ class OutboxRelay:
             batch.append(row)
         if not batch:
             return 0
-        await self._publisher.publish([_message(r) for r in batch])
-        self._fault("relay.published")
-        await driver.execute(_DELETE, [r[0] for r in batch])
+        messages = [_message(r) for r in batch]
+        with publishing(messages):
+            await self._publisher.publish(messages)
+            self._fault("relay.published")
+            await driver.execute(_DELETE, [r[0] for r in batch])
         self.published += len(batch)
+        if self.on_published is not None:
+            self.on_published(messages)
         return len(batch)

@@ -22,6 +22,7 @@ from lending_messaging.inbox import PostgresInbox
 from lending_messaging.kafka_publisher import KafkaEventPublisher
 from lending_messaging.lanes import DEFAULT_CONCURRENCY, Lanes
 from lending_messaging.ports import (
+    Admission,
     BatchHandler,
     ConsumedRecord,
     EventPublisher,
@@ -55,7 +56,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         await self._runner._hand_back(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        self._runner._unanchored |= set(assigned)
 
 
 class ConsumerRunner:
@@ -77,13 +78,14 @@ class ConsumerRunner:
         commit_interval: float = 0.05,
         fault_hook: FaultHook | None = None,
         lock_order: LockOrder | None = None,
+        admission: Admission | None = None,
         **consumer_options: Any,
     ) -> None:
         """``concurrency``: how many transactions run at once (records of one key never
         run concurrently; services: ``<SERVICE>_CONSUMER_CONCURRENCY``); keep it below the
         database pool size. ``max_records``: the most
         records in hand at once, and the largest batch one transaction takes.
-        ``lock_order``: see ``ports.LockOrder``."""
+        ``lock_order``: see ``ports.LockOrder``; ``admission``: ``ports.Admission``."""
         self.group_id = group_id
         self._topics = list(topics)
         self._own_dead_letters = dead_letters is None
@@ -95,6 +97,7 @@ class ConsumerRunner:
             retry,
             batch_handler,
             lock_order=lock_order,
+            admission=admission,
         )
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms
@@ -115,6 +118,8 @@ class ConsumerRunner:
             "enable_auto_commit": False,
         }
         self._consumer: AIOKafkaConsumer | None = None
+        # Partitions assigned but not yet checked for a committed offset (see _anchor).
+        self._unanchored: set[TopicPartition] = set()
         self._not_revoking = asyncio.Event()
         self._not_revoking.set()
         self._stopping = asyncio.Event()
@@ -129,6 +134,15 @@ class ConsumerRunner:
     @property
     def stats(self) -> ProcessingStats:
         return self._processor.stats
+
+    @property
+    def on_finished(self) -> Callable[[str, str, int], None] | None:
+        return self._processor.on_finished
+
+    @on_finished.setter
+    def on_finished(self, observer: Callable[[str, str, int], None] | None) -> None:
+        """See ``MessageProcessor.on_finished``."""
+        self._processor.on_finished = observer
 
     @property
     def prepare(self) -> Prepare | None:
@@ -167,6 +181,8 @@ class ConsumerRunner:
                     timeout_ms=self._poll_timeout_ms, max_records=room
                 )
                 await self._not_revoking.wait()
+                if self._unanchored:
+                    await self._anchor(consumer, batches)
                 self._submit(consumer, batches)
                 if time.monotonic() >= next_commit:  # a crash re-delivers (inbox) at most this
                     await self._commit(None)
@@ -183,6 +199,29 @@ class ConsumerRunner:
             self._consumer = None
         if self._lanes.failure is not None:
             raise self._lanes.failure
+
+    async def _anchor(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    ) -> None:
+        """Commits where the group starts on a partition it has never committed on (the
+        first record fetched, or the position when none was): with ``latest`` that is the
+        end at assignment, which nothing else would ever record. So the committed offsets
+        always tell how far the group has come (the lag probe, credential freshness)."""
+        assigned = consumer.assignment()
+        for tp in list(self._unanchored):
+            self._unanchored.discard(tp)
+            if tp not in assigned:
+                continue
+            try:
+                if await consumer.committed(tp) is not None:
+                    continue
+                records = batches.get(tp)
+                start = records[0].offset if records else await consumer.position(tp)
+                await consumer.commit({tp: start})
+            except (CommitFailedError, IllegalStateError, KafkaError) as exc:
+                log.warning("could not record the starting offset of %s (%r)", tp, exc)
 
     def _submit(
         self,

@@ -11,16 +11,25 @@ from prometheus_client import CollectorRegistry
 
 from lending_platform.access_log import AccessLogMiddleware
 from lending_platform.body_limit import BodyLimitMiddleware
+from lending_platform.credential_metrics import install_credential_metrics
 from lending_platform.database import upgrade_to_head_async
 from lending_platform.health import Check, health_router
 from lending_platform.heap import settled_heap
 from lending_platform.logs import configure_logging
+from lending_platform.metrics import ServiceMetrics
 from lending_platform.observability import install_observability
 from lending_platform.ops import ops_router
 from lending_platform.problem_openapi import install_problem_openapi
 from lending_platform.problems import install_problem_handlers
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
+from lending_platform.tracing import (
+    flush_tracing,
+    instrument_app,
+    start_tracing,
+    tracing_on,
+    tracing_requested,
+)
 
 
 def build_app(
@@ -37,10 +46,13 @@ def build_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level, settings.log_json)
+        if tracing_requested():
+            start_tracing(settings.service_name)
         if settings.run_migrations_on_start:
             await upgrade_to_head_async(migrations_dir, settings.database_url)
         runtime = bootstrap(settings)
         holder["runtime"] = runtime
+        service_metrics.watch(runtime)
         app.state.runtime = runtime
         await runtime.start()
         try:
@@ -48,6 +60,7 @@ def build_app(
                 yield
         finally:
             await runtime.stop()
+            flush_tracing()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
@@ -56,6 +69,9 @@ def build_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     install_observability(app, CollectorRegistry())
     app.add_middleware(AccessLogMiddleware)
+    install_credential_metrics(app)
+    service_metrics = ServiceMetrics(app.state.metrics_registry)
+    app.state.metric_refreshers.append(service_metrics.refresh)
 
     async def _starting() -> None:
         raise RuntimeError("the service is still starting")
@@ -70,5 +86,7 @@ def build_app(
     for router in routers:
         v1.include_router(router)
     app.include_router(v1)
+    if tracing_on():  # before the first ASGI call (the lifespan's) builds the middleware
+        instrument_app(app)
     return app
 

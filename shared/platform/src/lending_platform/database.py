@@ -85,10 +85,10 @@ async def upgrade_to_head_async(migrations_dir: Path, database_url: str) -> None
 def service_metadata() -> MetaData:
     """A service's own MetaData: the outbox, the inbox and the credentials projection beside
     the service's tables."""
-    from lending_platform.credentials import credentials_columns
+    from lending_platform.credentials import projection_columns
 
     metadata = MetaData()
     Table("outbox", metadata, *outbox_columns())
     Table("inbox", metadata, *inbox_columns())
-    Table("credentials", metadata, *credentials_columns())
+    Table("credentials", metadata, *projection_columns())
     return metadata

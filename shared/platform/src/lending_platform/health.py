@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiokafka import AIOKafkaClient
 from fastapi import APIRouter, Response
@@ -24,8 +25,9 @@ def database_check(engine: AsyncEngine) -> Check:
 class KafkaProbe:
     """A metadata-only Kafka client kept open for readiness checks."""
 
-    def __init__(self, bootstrap: str) -> None:
-        self.client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    def __init__(self, bootstrap: str, **client_options: Any) -> None:
+        self.client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000,
+                                     **client_options)
         self._started = False
 
     async def start(self) -> None:

@@ -8,6 +8,7 @@ large share of the per-request CPU in the intake benchmark.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 
@@ -18,6 +19,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -93,4 +95,14 @@ def install_observability(app: FastAPI, registry: CollectorRegistry) -> None:
                 await refresh(app)
             except Exception:  # a metric must never fail the scrape of the others
                 log.warning("metric refresh %r failed", refresh, exc_info=True)
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(scraped(registry)), media_type=CONTENT_TYPE_LATEST)
+
+
+def scraped(registry: CollectorRegistry) -> CollectorRegistry:
+    """The app's registry; with several worker processes (``PROMETHEUS_MULTIPROC_DIR`` set
+    before they started, as ``python -m lending_intake`` does), every worker's figures."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return registry
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)
+    return combined

@@ -61,7 +61,7 @@ def document_problems(spec: dict[str, Any]) -> None:
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
-                if status == "422" or PROBLEM_JSON in content:
+                if status[:1] in ("4", "5") or PROBLEM_JSON in content:
                     response["content"] = dict(problem)
                     if status == "422" and response.get("description") == "Validation Error":
                         response["description"] = "Invalid request; `errors` names every field"

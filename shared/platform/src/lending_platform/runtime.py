@@ -40,19 +40,40 @@ class Runtime:
     publisher: EventPublisher
     kafka_probe: KafkaProbe
     workers: dict[str, Worker] = field(default_factory=dict)
+    # Run even when background workers are off (an API-only replica): what the API itself
+    # depends on, such as the credential projection's freshness sampler.
+    monitors: dict[str, Worker] = field(default_factory=dict)
     ports: dict[str, Any] = field(default_factory=dict)
     backlogs: dict[str, Backlog] = field(default_factory=dict)
     lag_probe: ConsumerLagProbe | None = None
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def readiness_checks(self) -> dict[str, Check]:
-        return {"database": database_check(self.engine), "kafka": self.kafka_probe.check}
+        """What serving a request needs: the database, and a credential projection recent
+        enough that keys are honoured (services other than intake). Not the broker itself:
+        the outbox holds the writes through an outage, so a broker that is away shows in the
+        metrics and alerts (``lending_kafka_up``, consumer lag, outbox backlog); a projection
+        that stays stale past its bound (the broker away that long) fails closed here too,
+        because every key would be refused (docs/security.md, item 6)."""
+        checks = {"database": database_check(self.engine)}
+        freshness = getattr(self.ports.get("credentials"), "freshness", None)
+        if freshness is not None:
+            async def credentials() -> None:  # not ready while keys would be refused
+                freshness.check()
+
+            checks["credentials"] = credentials
+        return checks
 
     async def start(self) -> None:
         await self.kafka_probe.start()
+        for name, monitor in self.monitors.items():
+            self._tasks[name] = asyncio.create_task(self._supervise(name, monitor), name=name)
         if not self.settings.run_background_workers:
             return
-        await self.publisher.start()
+        try:
+            await self.publisher.start()
+        except Exception as exc:  # the relay starts it once the broker answers
+            log.warning("the broker did not answer at start-up (%r); serving anyway", exc)
         for name, worker in self.workers.items():
             self._tasks[name] = asyncio.create_task(self._supervise(name, worker), name=name)
 
@@ -70,7 +91,7 @@ class Runtime:
                 await asyncio.sleep(2)
 
     async def stop(self) -> None:
-        for name, worker in reversed(list(self.workers.items())):
+        for name, worker in reversed([*self.monitors.items(), *self.workers.items()]):
             task = self._tasks.pop(name, None)
             if task is None:
                 continue

@@ -31,9 +31,23 @@ async def running(app: FastAPI, *, from_now: bool = False) -> AsyncIterator[http
     async with app.router.lifespan_context(app):
         if from_now:
             await _consumer_caught_up(app)
+        await credentials_fresh(app)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield client
+
+
+async def credentials_fresh(app: FastAPI, deadline: float = 60.0) -> None:
+    """Waits until the service honours API keys (its credential projection is proven
+    recent: lending_platform.freshness); at once for a service that does not check."""
+    freshness = getattr(app.state.runtime.ports.get("credentials"), "freshness", None)
+    if freshness is None:
+        return
+    async with asyncio.timeout(deadline):
+        while True:  # polled: the sampler has no event to wait on
+            if freshness.age() <= freshness.max_staleness:
+                return
+            await asyncio.sleep(0.1)
 
 
 async def _consumer_caught_up(app: FastAPI, deadline: float = 60.0) -> None:
@@ -74,7 +88,8 @@ async def schema_differences(engine: AsyncEngine, metadata: MetaData) -> list[An
         return await conn.run_sync(compare)
 
 
-async def issue_operator_key(sessions: Any, role: str = "admin") -> str:
+async def issue_operator_key(sessions: Any, role: str = "admin",
+                             expires_at: Any = None) -> str:
     """Writes an operator credential straight into a service's own projection (what its
     consumer would write on CredentialIssued); returns the API key."""
     from datetime import UTC, datetime
@@ -87,7 +102,7 @@ async def issue_operator_key(sessions: Any, role: str = "admin") -> str:
         await record_issued(session, CredentialIssued(
             principal_id=f"op-{key.key_id}", principal_kind="operator",
             principal_name="test operator", role=role, key_id=key.key_id,
-            key_sha256=key.sha256, issued_at=datetime.now(UTC)))
+            key_sha256=key.sha256, issued_at=datetime.now(UTC), expires_at=expires_at))
     return key.api_key
 
 

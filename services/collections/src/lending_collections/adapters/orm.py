@@ -35,6 +35,8 @@ loans = Table(
     Column("overdue", BigInteger, nullable=False, server_default="0"),
     Column("days_past_due", Integer, nullable=False, server_default="0"),
     Column("dpd_as_of", Date),
+    # servicing's delinquency start (DelinquencyChanged): days past due on D = D - it
+    Column("delinquent_since", Date),
     Column("bucket", Text, nullable=False, server_default="current"),
     Column("status", Text, nullable=False),  # booked, active, closed, written_off
     Column("restructured", Boolean, nullable=False, server_default="false"),

@@ -126,6 +126,15 @@ async def record(session: AsyncSession, case_id: str, changes: Sequence[Recorded
     return ids
 
 
+async def contacts_since(session: AsyncSession, case_id: str, since: date) -> int:
+    """Contacts of the case on business dates from ``since``; the case row is locked by
+    the caller's load, so two agents cannot both take the last contact of the week."""
+    return int(await session.scalar(
+        select(func.count()).select_from(case_actions)
+        .where(case_actions.c.case_id == case_id, case_actions.c.is_contact,
+               case_actions.c.business_date >= since)) or 0)
+
+
 async def actions_of(session: AsyncSession, case_id: str) -> list[Row[Any]]:
     query = (select(case_actions).where(case_actions.c.case_id == case_id)
              .order_by(case_actions.c.performed_at, case_actions.c.action_id))

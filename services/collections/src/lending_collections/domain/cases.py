@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from lending_collections.domain.errors import CaseClosedError, PromiseInvalidError
+from lending_collections.domain.errors import (
+    CaseClosedError,
+    ContactLimitReachedError,
+    PromiseInvalidError,
+)
 
 OPEN = "open"
 CLOSED = "closed"
@@ -70,8 +74,15 @@ class CollectionCase:
         self.pending.append(Recorded("assigned", by, on, why,
                                      {"assignee": assignee, "previous": previous}))
 
-    def record_contact(self, channel: str, outcome: str, by: str, on: date, why: str) -> None:
+    def record_contact(self, channel: str, outcome: str, by: str, on: date, why: str, *,
+                       contacts_this_week: int, weekly_limit: int) -> None:
+        """``contacts_this_week``: every contact in the seven days to ``on``, automated or
+        not; the borrower's protection from harassment does not depend on who dials."""
         self.check_open()
+        if contacts_this_week >= weekly_limit:
+            raise ContactLimitReachedError(
+                f"case {self.case_id} has had {contacts_this_week} contacts in the seven days "
+                f"to {on}; the limit is {weekly_limit}")
         self.pending.append(Recorded("contact", by, on, why,
                                      {"channel": channel, "outcome": outcome}))
 

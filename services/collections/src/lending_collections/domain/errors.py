@@ -15,6 +15,10 @@ class CaseClosedError(CollectionsError):
     """The case is closed: nothing more can be recorded on it."""
 
 
+class ContactLimitReachedError(CollectionsError):
+    """The case has had its week's contacts: automated and manual contacts share the limit."""
+
+
 class PromiseInvalidError(CollectionsError, ValueError):
     """A promise with a non-positive amount, or a date before the business date."""
 

@@ -9,6 +9,7 @@ from lending_collections.domain.errors import (
     ApprovalRefusedError,
     CaseClosedError,
     CaseNotFoundError,
+    ContactLimitReachedError,
     PromiseInvalidError,
     ProposalDecidedError,
     ProposalInvalidError,
@@ -25,6 +26,8 @@ def domain_errors() -> Iterator[None]:
         raise ProblemError(404, str(exc), code="case-not-found") from exc
     except CaseClosedError as exc:
         raise ProblemError(409, str(exc), code="case-closed") from exc
+    except ContactLimitReachedError as exc:
+        raise ProblemError(409, str(exc), code="contact-limit-reached") from exc
     except PromiseInvalidError as exc:
         raise ProblemError(422, str(exc), code="promise-invalid") from exc
     except ProposalNotFoundError as exc:

@@ -85,6 +85,8 @@ async def assign_case(request: Request, case_id: str, body: AssignmentCreate,
 @router.post("/cases/{case_id}/contacts", response_model=ContactPublic, status_code=201)
 async def record_contact(request: Request, case_id: str, body: ContactCreate,
                          collector: Collector) -> ContactPublic:
+    """A contact an agent made; 409 when the case is closed or has had its week's contacts
+    (automated and manual contacts share the strategy's `max_contacts_per_week`)."""
     ctx = _ctx(request)
     with domain_errors():
         async with ctx.sessions() as session, session.begin():

@@ -7,7 +7,7 @@ recorded changes in the audit and queues the integration event in the same trans
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from lending_collections.adapters import repository as repo
 from lending_collections.domain.cases import CollectionCase
 from lending_collections.domain.errors import CaseNotFoundError, PromiseInvalidError
 from lending_collections.domain.promises import Promise
+from lending_collections.domain.strategy import WINDOW_DAYS
 from lending_collections.service_layer.context import SOURCE, CollectionsPolicy
 from lending_collections.service_layer.recovery import withdraw_pending
 from lending_events import from_minor_units, to_minor_units
@@ -99,7 +100,10 @@ async def record_contact(session: AsyncSession, policy: CollectionsPolicy, case_
                          channel: str, outcome: str, stage: str, by: str, why: str) -> str:
     case = await _load(session, case_id)
     today = await _today(session, policy)
-    case.record_contact(channel, outcome, by, today, why)
+    since = today - timedelta(days=WINDOW_DAYS - 1)
+    case.record_contact(channel, outcome, by, today, why,
+                        contacts_this_week=await repo.contacts_since(session, case_id, since),
+                        weekly_limit=policy.book.limits.max_contacts_per_week)
     [action_id] = await repo.record(session, case.case_id, case.pending)
     await emit_in(session, CollectionActionTaken(
         loan_id=case.loan_id, case_id=case.case_id, action_id=action_id, stage=stage,

@@ -18,7 +18,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, text, update
+from sqlalchemy import bindparam, case, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending_collections.adapters import repository as repo
@@ -70,12 +70,17 @@ async def close_business_day(session: AsyncSession, policy: CollectionsPolicy,
 async def age_delinquent_loans(session: AsyncSession, policy: CollectionsPolicy,
                                business_date: date) -> int:
     """A loan in arrears is one day older each day until servicing says otherwise (servicing
-    publishes DPD only when the bucket changes)."""
+    publishes delinquency when its bucket or its start changes): the day minus the start
+    servicing published, or, for a loan known only from events without it, one day more
+    per day."""
     aged = (await session.execute(
         update(loans)
         .where(loans.c.days_past_due > 0, loans.c.dpd_as_of < business_date,
                loans.c.status.in_(("booked", "active")))
-        .values(days_past_due=loans.c.days_past_due + (business_date - loans.c.dpd_as_of),
+        .values(days_past_due=case(
+                    (loans.c.delinquent_since.is_not(None),
+                     business_date - loans.c.delinquent_since),
+                    else_=loans.c.days_past_due + (business_date - loans.c.dpd_as_of)),
                 dpd_as_of=business_date)
         .returning(loans.c.loan_id, loans.c.days_past_due, loans.c.restructured))).all()
     if not aged:

@@ -25,8 +25,8 @@ from lending_collections.service_layer.ports import (
     Notifier,
 )
 from lending_events.collections_events import CollectionActionTaken
+from lending_messaging.wakeup import Wakeup
 from lending_platform.unit_of_work import emit_in
-from lending_platform.wakeup import Wakeup
 
 log = logging.getLogger("lending.collections.delivery")
 

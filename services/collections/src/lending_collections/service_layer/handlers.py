@@ -102,25 +102,30 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         outstanding = to_minor_units(event.outstanding_principal, cur)
         overdue = to_minor_units(event.overdue_amount, cur)
         loan = await _loan_or_stub(session, event.loan_id, cur, outstanding)
-        bucket = event.bucket.value
+        since, as_of = event.since(), event.as_of
+        dpd, bucket = event.days_past_due, event.bucket.value
+        if since is not None and loan.dpd_as_of is not None and loan.dpd_as_of > as_of:
+            # the close of a later day aged the loan already (its BusinessDayClosed came
+            # first): the start servicing moved, as of that later day
+            as_of = loan.dpd_as_of
+            dpd = (as_of - since).days
+            bucket = bucket_of(dpd)
         asset_class = await reclassify(
-            session, policy, loan, days_past_due=event.days_past_due,
-            restructured=loan.restructured, dpd_as_of=event.as_of, bucket=bucket,
-            overdue=overdue, outstanding_principal=outstanding)
+            session, policy, loan, days_past_due=dpd, restructured=loan.restructured,
+            dpd_as_of=as_of, bucket=bucket, overdue=overdue, outstanding_principal=outstanding,
+            delinquent_since=since)
         await repo.advance_business_date(session, event.as_of)
-        await update_risk(session, policy, loan.loan_id, event.as_of,
-                          lambda f: f.dpd(event.days_past_due))
+        await update_risk(session, policy, loan.loan_id, as_of, lambda f: f.dpd(dpd))
         case = await repo.open_case_of(session, loan.loan_id)
         if not is_delinquent(bucket):
             await close_open_case(session, loan.loan_id, cur, resolution=case_rules.CURED,
-                                  on=event.as_of, why="days past due back to 0")
+                                  on=as_of, why="days past due back to 0")
         elif case is None:
-            await open_case(session, policy, loan, on=event.as_of,
-                            days_past_due=event.days_past_due, bucket=bucket,
+            await open_case(session, policy, loan, on=as_of, days_past_due=dpd, bucket=bucket,
                             overdue_minor=overdue, outstanding_minor=outstanding,
                             asset_class=asset_class)
         else:
-            case.move(event.days_past_due, bucket)
+            case.move(dpd, bucket)
             await repo.save_case(session, case)
 
     async def on_payment(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
@@ -164,6 +169,7 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
                                terms=event.new_terms.model_dump(mode="json"))
         await reclassify(session, policy, loan, days_past_due=0, restructured=True,
                          dpd_as_of=event.effective_date, bucket="current", overdue=0,
+                         delinquent_since=None,
                          outstanding_principal=to_minor_units(
                              event.outstanding.principal if event.outstanding
                              else event.new_terms.principal, cur))
@@ -194,7 +200,8 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
             return
         if loan.status != "written_off":
             await repo.update_loan(session, loan.loan_id, status="closed", days_past_due=0,
-                                   bucket="current", overdue=0, outstanding_principal=0)
+                                   bucket="current", overdue=0, outstanding_principal=0,
+                                   delinquent_since=None)
         await close_open_case(session, loan.loan_id, event.currency,
                               resolution=case_rules.resolution_for_closure(event.reason.value),
                               on=event.closed_on, why=f"loan closed ({event.reason.value})")
@@ -239,6 +246,8 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
 
 
 def _aged_dpd(loan: Row[Any], as_of: Any) -> int:
+    if loan.delinquent_since is not None:
+        return int((as_of - loan.delinquent_since).days)
     if not loan.days_past_due or loan.dpd_as_of is None:
         return 0
     return int(loan.days_past_due + max(0, (as_of - loan.dpd_as_of).days))

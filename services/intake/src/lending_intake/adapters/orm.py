@@ -1,7 +1,11 @@
 """The intake service's tables, on its own MetaData beside the outbox, inbox and credentials.
 
-Intake alone stores identity data (``applications.request`` holds the applicant as sent);
-every event and log line carries only ``identity_hash``, a keyed hash of the national id.
+Intake alone stores identity data, and only sealed (lending_platform.encryption): the
+applicant, a guarantor's identity and the account holder's name are in
+``applications.identity_sealed``; ``applications.request`` keeps the rest of the request as
+sent. Every event and log line carries only ``identity_hash``, a keyed hash of the national
+id. Webhook secrets are sealed too (``partners.webhook_secret_sealed``); ``webhook_secret``
+holds a clear one only until the at-rest worker seals it (rows from before encryption).
 """
 
 from sqlalchemy import (
@@ -11,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     Table,
     Text,
@@ -28,7 +33,9 @@ partners = Table(
     Column("name", Text, nullable=False, unique=True),
     Column("channel", Text, nullable=False),
     Column("webhook_url", Text),
-    Column("webhook_secret", Text, nullable=False),
+    Column("webhook_secret", Text),
+    Column("webhook_secret_sealed", LargeBinary),
+    Column("webhook_secret_key_id", Text),
     Column("rate_limit_per_second", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
@@ -60,10 +67,20 @@ applications = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # The current offer's expiry, beside the JSON, so the sweep finds due offers by index.
     Column("offer_expires_at", DateTime(timezone=True)),
+    Column("identity_sealed", LargeBinary),
+    Column("identity_key_id", Text),
+    # Set when the identity was erased after the retention period (never a loan).
+    Column("erased_at", DateTime(timezone=True)),
     Index("applications_by_partner", "partner_id", "submitted_at", "id"),
     Index("applications_by_identity", "identity_hash"),
     Index("applications_offers_due", "offer_expires_at",
           postgresql_where=text("status = 'approved'")),
+    Index("applications_by_identity_key", "identity_key_id"),
+    Index("applications_identity_in_clear", "submitted_at",
+          postgresql_where=text("request ? 'applicant'")),
+    Index("applications_erasable", "updated_at",
+          postgresql_where=text("erased_at IS NULL AND status IN ('declined', 'withdrawn', "
+                                "'expired')")),
 )
 
 idempotency_keys = Table(

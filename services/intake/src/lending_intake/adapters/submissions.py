@@ -60,14 +60,15 @@ _WRITE = text(
     "), apps AS ("
     " INSERT INTO applications (id, partner_id, product_code, status, currency,"
     " requested_amount, identity_hash, request, documents, missing_documents, submitted_at,"
-    " updated_at)"
+    " updated_at, identity_sealed, identity_key_id)"
     " SELECT i, p, c, s, cur, CAST(amt AS numeric), ih, CAST(req AS jsonb), CAST(d AS jsonb),"
-    " CAST(m AS jsonb), at, at FROM unnest("
+    " CAST(m AS jsonb), at, at, sealed, kid FROM unnest("
     "  CAST(:ids AS text[]), CAST(:app_partners AS text[]), CAST(:products AS text[]),"
     "  CAST(:statuses AS text[]), CAST(:currencies AS text[]), CAST(:amounts AS text[]),"
     "  CAST(:identities AS text[]), CAST(:requests AS text[]), CAST(:documents AS text[]),"
-    "  CAST(:missing AS text[]), CAST(:at AS timestamptz[])"
-    " ) AS t(i, p, c, s, cur, amt, ih, req, d, m, at)"
+    "  CAST(:missing AS text[]), CAST(:at AS timestamptz[]), CAST(:sealed AS bytea[]),"
+    "  CAST(:sealed_keys AS text[])"
+    " ) AS t(i, p, c, s, cur, amt, ih, req, d, m, at, sealed, kid)"
     " JOIN claim ON claim.application_id = t.i"
     "), events AS ("
     " INSERT INTO outbox (topic, key, event_id, event_type, payload, headers)"
@@ -231,6 +232,8 @@ def _parameters(subs: list[NewSubmission]) -> dict[str, list[Any]]:
         "documents": [json.dumps(a["documents"]) for a in apps],
         "missing": [json.dumps(a["missing_documents"]) for a in apps],
         "at": [a["submitted_at"] for a in apps],
+        "sealed": [a["identity_sealed"] for a in apps],
+        "sealed_keys": [a["identity_key_id"] for a in apps],
         "event_apps": [app_id for app_id, _, _ in events],
         "event_topics": [topic for _, topic, _ in events],
         "event_keys": [e.subject for _, _, e in events],

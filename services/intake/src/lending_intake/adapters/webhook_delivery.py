@@ -4,6 +4,12 @@ Rows are claimed with a short lease (one quick transaction), POSTed outside any 
 and the outcome written in another quick one. Never hold a transaction across the HTTP call:
 the outbox relay publishes only below the oldest open transaction, so a slow partner would
 stall every event intake emits.
+
+Each POST goes only where ``WebhookUrlPolicy`` allows: the host is resolved, every address
+checked, and the connection made to the address that was checked (the name still in the
+Host header and TLS SNI), so DNS cannot point it elsewhere in between. What a receiver
+answers is never stored: a partner reads its deliveries' status codes, not the bodies
+(that would turn webhooks into a way to read our internal services).
 """
 
 from __future__ import annotations
@@ -11,17 +17,22 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lending_intake.adapters.orm import partners, webhook_deliveries
+from lending_intake.domain.errors import InvalidWebhookUrlError
+from lending_intake.domain.webhook_urls import WebhookUrlPolicy
 from lending_intake.domain.webhooks import RETRY_WINDOW, SIGNATURE_HEADER, next_wait, signature
+from lending_platform.encryption import KeyRing, Sealed
 
 log = logging.getLogger("lending.intake.webhooks")
 LEASE = timedelta(seconds=60)
@@ -48,26 +59,55 @@ class WebhookSender(abc.ABC):
 
 
 class HttpWebhookSender(WebhookSender):
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, policy: WebhookUrlPolicy | None = None) -> None:
         self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._policy = policy or WebhookUrlPolicy()
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> PostResult:
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            target, extensions = await self._pinned(url)
+        except InvalidWebhookUrlError as exc:
+            log.warning("webhook to %s refused: %s", url, exc)
+            return PostResult(None, "refused: the URL does not lead to a public address")
+        try:
+            response = await self._client.post(target, content=body, extensions=extensions,
+                                               headers={**headers, "Host": _netloc(url)})
         except httpx.HTTPError as exc:
-            return PostResult(None, f"{type(exc).__name__}: {exc}"[:500])
+            return PostResult(None, type(exc).__name__)
         return PostResult(response.status_code,
-                          None if response.is_success else response.text[:500])
+                          None if response.is_success else f"HTTP {response.status_code}")
+
+    async def _pinned(self, url: str) -> tuple[str, dict[str, Any]]:
+        host = self._policy.check(url)
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port,
+                                                                 type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise InvalidWebhookUrlError(f"{host} does not resolve") from exc
+        addresses = [str(info[4][0]) for info in infos]
+        self._policy.check_resolved(host, addresses)
+        address = addresses[0]
+        literal = f"[{address}]" if ":" in address else address
+        pinned = parts._replace(netloc=f"{literal}:{port}").geturl()
+        return pinned, ({"sni_hostname": host} if parts.scheme == "https" else {})
 
     async def close(self) -> None:
         await self._client.aclose()
 
 
+def _netloc(url: str) -> str:
+    return urlsplit(url).netloc.rpartition("@")[2]
+
+
 class WebhookWorker:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], sender: WebhookSender, *,
-                 poll_seconds: float, batch_size: int, backoff_scale: float) -> None:
+                 keyring: KeyRing, poll_seconds: float, batch_size: int,
+                 backoff_scale: float) -> None:
         self._sessions = sessions
         self._sender = sender
+        self._keyring = keyring
         self._poll = poll_seconds
         self._batch = batch_size
         self._scale = backoff_scale
@@ -109,10 +149,14 @@ class WebhookWorker:
                 .returning(d.seq, d.id, d.partner_id, d.url, d.body, d.attempts, d.created_at,
                            d.event_type)
             )).all()
-            secrets = dict((await session.execute(
-                select(partners.c.id, partners.c.webhook_secret)
-                .where(partners.c.id.in_({r.partner_id for r in rows}))
-            )).all()) if rows else {}
+            p = partners.c
+            found = (await session.execute(
+                select(p.id, p.webhook_secret, p.webhook_secret_sealed, p.webhook_secret_key_id)
+                .where(p.id.in_({r.partner_id for r in rows}))
+            )).all() if rows else []
+        secrets = {partner_id: clear if sealed is None else self._keyring.open(
+                       Sealed(key_id, sealed), partner_id).decode()
+                   for partner_id, clear, sealed, key_id in found}
         return [(row, secrets.get(row.partner_id)) for row in rows]
 
     async def _deliver(self, item: tuple[Any, str | None]) -> None:

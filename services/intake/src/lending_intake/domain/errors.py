@@ -33,3 +33,8 @@ class OfferUnavailableError(IntakeError):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+class InvalidWebhookUrlError(IntakeError, ValueError):
+    """A webhook URL intake will not call: not http(s), credentials in it, or an address
+    inside a private network (loopback, private, link-local, metadata) not allow-listed."""

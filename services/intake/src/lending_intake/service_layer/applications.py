@@ -28,6 +28,7 @@ from lending_intake.domain.errors import (
     InvalidApplicationError,
     OfferUnavailableError,
 )
+from lending_intake.domain.identity import split_identity
 from lending_intake.domain.rules import Requested, check_application, missing_documents
 from lending_intake.service_layer.context import SOURCE, IntakeContext
 from lending_intake.service_layer.expiry import record_expiry
@@ -84,6 +85,8 @@ async def submit_application(ctx: IntakeContext, cmd: SubmitApplication) -> Subm
                 "location": f"/v1/applications/{app_id}"}
     partner = await ctx.partners.lookup(ctx.sessions, cmd.partner_id)
     identity_hash = ctx.identity_hash(body["applicant"]["national_id"])
+    rest, identity = split_identity(body)
+    sealed = ctx.keyring.seal(canonical_json(identity), app_id)
     event = _submitted_event(app, body, requested, product.applicant_type, product.term_unit,
                              identity_hash, partner.channel if partner else "app", now)
     earlier = await ctx.submissions.write(NewSubmission(
@@ -93,7 +96,8 @@ async def submit_application(ctx: IntakeContext, cmd: SubmitApplication) -> Subm
             "id": app.id, "partner_id": app.partner_id, "product_code": app.product_code,
             "status": app.status.value, "currency": product.currency,
             "requested_amount": Decimal(body["requested"]["amount"]),
-            "identity_hash": identity_hash, "request": body, "documents": documents,
+            "identity_hash": identity_hash, "request": rest, "documents": documents,
+            "identity_sealed": sealed.blob, "identity_key_id": sealed.key_id,
             "missing_documents": app.missing_documents, "submitted_at": app.submitted_at},
         events=[stamp(to_envelope(event, source=SOURCE))], topic=topic_for(type(event)),
         webhooks=status_webhook_rows(partner, app),

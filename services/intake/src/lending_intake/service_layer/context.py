@@ -15,6 +15,7 @@ from lending_intake.adapters import repository
 from lending_intake.adapters.repository import PartnerProfile
 from lending_intake.adapters.submissions import SubmissionWriter
 from lending_intake.domain.products import Catalogue
+from lending_platform.encryption import KeyRing
 
 SOURCE = "/lending/intake"
 Clock = Callable[[], datetime]
@@ -56,6 +57,7 @@ class IntakeContext:
     catalogue: Catalogue
     identity_hash_key: str
     submissions: SubmissionWriter
+    keyring: KeyRing
     partners: PartnerDirectory = field(default_factory=PartnerDirectory)
     clock: Clock = utc_now
 

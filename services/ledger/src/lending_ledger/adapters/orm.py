@@ -97,6 +97,8 @@ approved_terms = Table(
     Column("offer_expires_at", DateTime(timezone=True), nullable=False),
     Column("terms", JSONB, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    # The W3C context the approval was handled in: booking and payout continue its trace.
+    Column("traceparent", Text, nullable=True),
 )
 
 parked_acceptances = Table(
@@ -179,6 +181,18 @@ payment_reversals = Table(
     Index("payment_reversals_one_pending", "loan_id", "payment_id", unique=True,
           postgresql_where=text("status = 'awaiting_approval'")),
     Index("payment_reversals_queue", "status", "requested_at"),
+)
+
+# Servicing's delinquency of each loan, as its DelinquencyChanged say (servicing owns the
+# rule, docs/servicing.md): days past due on D are D - delinquent_since. Not the ledger's own
+# state and not rebuilt from its events; one row a loan, the latest event's (by as_of).
+loan_delinquency = Table(
+    "loan_delinquency", metadata,
+    Column("loan_id", Text, primary_key=True),
+    Column("delinquent_since", Date, nullable=True),  # None: current
+    Column("bucket", Text, nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=NOW),
 )
 
 PROJECTIONS = ("loan_accounts", "snapshots")

@@ -33,6 +33,7 @@ from loanmath import (
     Money,
     Schedule,
     build_schedule,
+    reg_z_regular,
     schedule_apr,
 )
 
@@ -174,8 +175,7 @@ def _terms_json(terms: Mapping[str, Any], c: Contract, schedule: Schedule,
 def _is_regular(terms: Mapping[str, Any]) -> bool:
     """§1026.22(a)(3): irregular when payment amounts (other than the first and the last)
     differ; the periods of a loanmath schedule are regular and there is one advance."""
-    middle = {row["total"] for row in terms["schedule"][1:-1]}
-    return len(middle) <= 1
+    return reg_z_regular([Decimal(str(row["total"])) for row in terms["schedule"]])
 
 
 def _frequency(terms: Mapping[str, Any]) -> Frequency:

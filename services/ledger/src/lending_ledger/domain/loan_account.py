@@ -59,6 +59,7 @@ from lending_ledger.domain.restructure import (
     restructured_contract,
     waive_in_order,
 )
+from lending_ledger.domain.schedule_standing import NextDue, next_due_of, paid_to_schedule
 from loanmath import round_minor
 
 NEW, BOOKED, ACTIVE, DISBURSEMENT_FAILED = "new", "booked", "active", "disbursement_failed"
@@ -88,6 +89,9 @@ class Change:
     business_date: date
     version: int
     recovered: int = 0  # all recoveries after the write-off, as of this event
+    # what is paid toward the current schedule right after it (domain/schedule_standing.py),
+    # for the events that can change it (payments, reversals, late fees); None otherwise
+    paid_to_schedule: int | None = None
 
 
 @dataclass
@@ -127,6 +131,7 @@ class LoanAccount:
     accrued_through: date | None = None
     closed_on: date | None = None
     late_fee_charged: set[int] = field(default_factory=set)
+    late_fees_on: dict[int, int] = field(default_factory=dict)  # installment number -> fee
     # the payoff in force (PayoffAccepted): payment_id, removed, waived; None otherwise
     payoff: dict[str, Any] | None = None
     pending: list[Change] = field(default_factory=list)
@@ -340,8 +345,11 @@ class LoanAccount:
         ), e)
 
     def write_off(
-        self, *, write_off_id: str, request_id: str | None, effective_date: date, reason: str
+        self, *, write_off_id: str, request_id: str | None, effective_date: date, reason: str,
+        days_past_due: int,
     ) -> None:
+        """``days_past_due``: as servicing rates the loan on ``effective_date`` (servicing
+        owns delinquency; the ledger keeps its DelinquencyChanged, never its own count)."""
         if self.status == WRITTEN_OFF:
             return
         if self.status != ACTIVE:
@@ -349,7 +357,7 @@ class LoanAccount:
         amounts = list(self.receivables())
         self._record(ev.LoanWrittenOff(
             write_off_id, request_id, effective_date.isoformat(), amounts,
-            self.days_past_due(effective_date), reason,
+            days_past_due, reason,
         ), effective_date)
 
     # ------------------------------------------------------------------ queries
@@ -398,13 +406,22 @@ class LoanAccount:
         """Everything still to pay under the schedule (scheduled interest included)."""
         return sum(self.due_total) - sum(self.paid_total)
 
-    def days_past_due(self, as_of: date) -> int:
-        if self.contract is None or self.status in (CLOSED, NEW, BOOKED):
-            return 0
-        for k, row in enumerate(self.contract.installments):
-            if self._open(k) > 0:  # the oldest open one (a restructure's old ones are settled)
-                return max(0, (as_of - row.due_date).days)
-        return 0
+    def carried(self) -> list[int]:
+        """What the last restructure carried into its first installment, by component."""
+        return list(self.restructures[-1]["carried"]) if self.restructures else [0, 0, 0, 0]
+
+    def paid_to_schedule(self) -> int:
+        """What is paid toward the current schedule as servicing counts it (oldest first)."""
+        return paid_to_schedule(self._booked(), self.schedule_base, self.carried(),
+                                self.paid, self.late_fees_on)
+
+    def next_due(self) -> NextDue | None:
+        """The first installment with anything unpaid, counting what is paid toward the
+        schedule oldest first (servicing's rule); None once the loan is closed."""
+        if self.contract is None or self.status == CLOSED:
+            return None
+        return next_due_of(self.contract, self.schedule_base, self.carried(),
+                           self.paid_to_schedule())
 
     def total_paid(self) -> int:
         return sum(self.paid_total)
@@ -435,9 +452,10 @@ class LoanAccount:
         after = self.position()
         if min(self.receivables()) < 0 or self.credit < 0:
             raise NegativeBalanceError(f"{event.type} left a negative balance on {self.loan_id}")
+        paid = self.paid_to_schedule() if event.type in _CHANGE_WHAT_IS_PAID else None
         self.pending.append(
             Change(event, difference(before, after), self.receivables(), on, self.version,
-                   self.recoveries)
+                   self.recoveries, paid)
         )
 
     def _is_backdated(self, value_date: date) -> bool:
@@ -702,6 +720,8 @@ class LoanAccount:
         self.due_total[FEE] += e.amount
         self.late_fees += e.amount
         self.late_fee_charged.add(e.installment_number)
+        n = e.installment_number
+        self.late_fees_on[n] = self.late_fees_on.get(n, 0) + e.amount
 
     def _when_LoanRestructured(self, e: ev.LoanRestructured) -> None:
         assert self.contract is not None
@@ -758,6 +778,8 @@ class LoanAccount:
 
 
 _APPLY = {type_: getattr(LoanAccount, "_when_" + type_) for type_ in ev.EVENT_TYPES}
+# a late fee changes it too: a fee paid on an installment pays its late fee first
+_CHANGE_WHAT_IS_PAID = frozenset({"PaymentApplied", "PaymentReversed", "FeeCharged"})
 
 
 def _canonical(lines: list[list[int]]) -> list[tuple[int, ...]]:

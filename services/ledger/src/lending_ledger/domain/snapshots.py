@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from lending_ledger.domain.contract import COMPONENTS, parse_contract
+from lending_ledger.domain.contract import COMPONENTS, FEE, PRINCIPAL, parse_contract
 from lending_ledger.domain.loan_account import LoanAccount, Payment
 from lending_ledger.domain.restructure import restructured_contract
 
@@ -37,6 +37,7 @@ def snapshot(a: LoanAccount) -> dict[str, Any]:
         payout_on=_iso(a.payout_on), disbursed_on=_iso(a.disbursed_on),
         accrued_through=_iso(a.accrued_through), closed_on=_iso(a.closed_on),
         late_fee_charged=sorted(a.late_fee_charged), payoff=a.payoff,
+        late_fees_on=sorted(a.late_fees_on.items()),
         payments=[
             [p.payment_id, p.seq, p.amount, p.value_date.isoformat(), p.lines, p.overpayment,
              p.reversed]
@@ -72,11 +73,36 @@ def restore(state: dict[str, Any]) -> LoanAccount:
     a.closed_on = _day(state["closed_on"])
     a.late_fee_charged = set(state["late_fee_charged"])
     a.payoff = state.get("payoff")  # absent from snapshots before payoffs existed
+    if "late_fees_on" in state:
+        a.late_fees_on = {int(n): int(amount) for n, amount in state["late_fees_on"]}
+    else:  # a snapshot from before it was kept
+        a.late_fees_on = _late_fees_from_dues(a)
     a.payments = {
         p[0]: Payment(p[0], p[1], p[2], date.fromisoformat(p[3]), p[4], p[5], p[6])
         for p in state["payments"]
     }
     return a
+
+
+def _late_fees_from_dues(a: LoanAccount) -> dict[int, int]:
+    """Each current installment's late fee, from what its fee column owes beyond the
+    contract's fee (and a restructure's carried fees), a payoff in force added back."""
+    c = a.contract
+    if c is None:
+        return {}
+    base, carried = a.schedule_base, a.carried()
+    taken_off: dict[int, int] = {}
+    for line in (a.payoff or {}).get("removed", []) + (a.payoff or {}).get("waived", []):
+        n, component, amount = line
+        if component == FEE:
+            taken_off[n] = taken_off.get(n, 0) + amount
+    found = {}
+    for n in a.late_fee_charged:
+        if n <= base or n > len(c.installments):
+            continue  # an earlier schedule's: settled at the restructure, no longer counted
+        stated = c.installments[n - 1].fee + (carried[FEE] if n == base + 1 else 0)
+        found[n] = max(0, a.due[n - 1][FEE] + taken_off.get(n, 0) - stated)
+    return found
 
 
 def read_model(a: LoanAccount) -> dict[str, Any]:
@@ -96,6 +122,8 @@ def read_model(a: LoanAccount) -> dict[str, Any]:
             "unpaid": {name: money(due[n] - paid[n]) for n, name in enumerate(COMPONENTS)},
             "settled": sum(due) == sum(paid),
         })
+    nxt = a.next_due()
+    disbursed = c.principal if a.disbursed_on is not None else 0
     return {
         "loan_id": a.loan_id, "status": a.status, "version": a.version,
         "currency": c.currency, "principal": money(c.principal),
@@ -109,6 +137,16 @@ def read_model(a: LoanAccount) -> dict[str, Any]:
             "written_off": money(sum(a.written_off)), "recovered": money(a.recoveries),
             "waived": money(sum(a.waived)), "capitalized": money(sum(a.capitalized)),
             "total_paid": money(a.total_paid()),
+            # principal disbursed + capitalised - waived - repaid - written off = principal
+            "principal_disbursed": money(disbursed),
+            "principal_capitalized": money(sum(a.capitalized)),
+            "principal_waived": money(a.waived[PRINCIPAL]),
+            "principal_repaid": money(a.paid_total[PRINCIPAL]),
+            "principal_written_off": money(a.written_off[PRINCIPAL]),
         },
+        "paid_to_schedule": money(a.paid_to_schedule()),
+        "next_due": None if nxt is None else {
+            "installment_number": nxt.installment_number,
+            "due_date": nxt.due_date.isoformat(), "amount_due": money(nxt.amount_due)},
         "installments": installments,
     }

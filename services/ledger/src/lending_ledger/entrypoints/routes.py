@@ -18,8 +18,8 @@ from lending_ledger.adapters.orm import refusals as refusals_table
 from lending_ledger.domain.accounts import ACCOUNT_KIND, Account
 from lending_ledger.domain.contract import format_minor
 from lending_ledger.entrypoints import schemas
-from lending_ledger.service_layer.booking import current_business_date
-from lending_ledger.service_layer.queries import days_past_due, exponent_of
+from lending_ledger.service_layer.loan_reads import MAX_PAGE, loan_page, loan_read
+from lending_ledger.service_layer.queries import exponent_of
 from lending_ledger.service_layer.trial_balance import AccountTotal, account_totals
 from lending_platform.auth import require_operator
 from lending_platform.credentials import OPERATOR_ROLES, Principal
@@ -37,19 +37,36 @@ def _not_found(loan_id: str) -> ProblemError:
     return ProblemError(404, f"No loan account {loan_id}.", code="loan-not-found")
 
 
+@router.get("/loans", response_model=schemas.LoanPagePublic)
+async def list_loans(
+    request: Request, _: Reader,
+    cursor: Annotated[str | None, Query(description="The last loan id of the page before")]
+    = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    status: Annotated[str | None, Query(pattern=r"^[a-z_]+$")] = None,
+) -> schemas.LoanPagePublic:
+    """Every loan in loan id order, with the figures another view of it must agree with:
+    status, balances and principal movements, days past due and the next due."""
+    async with _runtime(request).sessions() as session:
+        page = await loan_page(session, cursor=cursor, limit=limit, status=status)
+    return schemas.LoanPagePublic(
+        items=[schemas.LoanSummaryPublic(**item) for item in page.items],
+        next_cursor=page.next_cursor)
+
+
 @router.get("/loans/{loan_id}", response_model=schemas.LoanPublic)
 async def get_loan(
     loan_id: str, request: Request, _: Reader,
-    as_of: Annotated[date | None, Query(description="Default: the current business date")] = None,
+    as_of: Annotated[date | None, Query(
+        description="Default: the last closed business date; another date ages the "
+        "delinquency servicing last reported")] = None,
 ) -> schemas.LoanPublic:
     async with _runtime(request).sessions() as session:
-        view = await session.scalar(
-            select(loan_accounts.c.view).where(loan_accounts.c.loan_id == loan_id))
-        business_date = as_of or await current_business_date(session)
-    if view is None:
+        read = await loan_read(session, loan_id, as_of)
+    if read is None:
         raise _not_found(loan_id)
-    return schemas.LoanPublic(**view, as_of=business_date,
-                              days_past_due=days_past_due(view, business_date))
+    return schemas.LoanPublic(**read.view, as_of=read.as_of, days_past_due=read.days_past_due,
+                              delinquent_since=read.delinquent_since)
 
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page")]

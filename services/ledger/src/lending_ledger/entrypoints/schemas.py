@@ -17,6 +17,21 @@ class InstallmentPublic(BaseModel):
     settled: bool
 
 
+class NextDuePublic(BaseModel):
+    installment_number: int = Field(description="In the current schedule, from 1")
+    due_date: date
+    amount_due: str = Field(description="What is left of the installment's total, counting "
+                            "what is paid toward the schedule oldest installment first")
+
+
+_DPD = ("As servicing rates the loan as of `as_of` (it owns delinquency): `as_of` minus "
+        "`delinquent_since`; 0 when current, closed or not disbursed")
+_NEXT_DUE = ("The first installment with anything unpaid, by servicing's rule: what is paid "
+             "toward the schedule counts against the installments oldest first; none once "
+             "the loan is closed")
+_AS_OF = "The last closed business date (servicing's day close)"
+
+
 class LoanPublic(BaseModel):
     loan_id: str
     status: str
@@ -27,10 +42,37 @@ class LoanPublic(BaseModel):
     disbursed_on: date | None = None
     closed_on: date | None = None
     accrued_through: date | None = None
-    as_of: date | None = Field(default=None, description="Business date of days_past_due")
-    days_past_due: int = 0
+    as_of: date | None = Field(default=None, description=_AS_OF)
+    days_past_due: int = Field(default=0, description=_DPD)
+    delinquent_since: date | None = Field(
+        default=None, description="The effective due date of the oldest missed installment, "
+        "from servicing's last DelinquencyChanged")
+    next_due: NextDuePublic | None = Field(default=None, description=_NEXT_DUE)
+    paid_to_schedule: str | None = Field(
+        default=None, description="Paid toward the current schedule as the contract states "
+        "it (principal, interest, scheduled fees; late fees and penalties are not)")
     balances: dict[str, str] = Field(default_factory=dict)
     installments: list[InstallmentPublic] = Field(default_factory=list)
+
+
+class LoanSummaryPublic(BaseModel):
+    """The figures servicing's view of the loan must agree with, and those of the principal
+    identity: disbursed + capitalized - waived - repaid - written off = balances.principal."""
+
+    loan_id: str
+    status: str
+    currency: str | None
+    balances: dict[str, str] = Field(description="principal, interest, fees, penalties "
+                                     "receivable and their total; the principal movements")
+    days_past_due: int = Field(description=_DPD)
+    delinquent_since: date | None
+    as_of: date | None = Field(description=_AS_OF)
+    next_due: NextDuePublic | None = Field(description=_NEXT_DUE)
+
+
+class LoanPagePublic(BaseModel):
+    items: list[LoanSummaryPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
 class LoanEventPublic(BaseModel):

@@ -30,6 +30,8 @@ from lending_ledger.adapters.orm import (
 from lending_ledger.domain.errors import InvalidContractError
 from lending_ledger.domain.loan_account import LoanAccount
 from lending_ledger.service_layer.ledger import LoanLedger
+from lending_messaging.context import current_context
+from lending_messaging.tracing import continuing
 from lending_platform.dispatch import EventHandler
 
 log = logging.getLogger("lending.ledger.booking")
@@ -40,6 +42,11 @@ OFFER_EXPIRED, DECISION_MISMATCH, TERMS_INVALID = (
 async def current_business_date(session: AsyncSession) -> date | None:
     """The open business date: the day after servicing's last BusinessDayClosed."""
     return await session.scalar(select(func.max(business_dates.c.next_business_date)))
+
+
+async def last_closed_business_date(session: AsyncSession) -> date | None:
+    """Servicing's last closed business date: what its loan views are as of."""
+    return await session.scalar(select(func.max(business_dates.c.business_date)))
 
 
 def before_first_close(at: datetime) -> date:
@@ -58,6 +65,12 @@ async def refuse(
     ))
 
 
+def handling_context() -> str | None:
+    """The traceparent of the event being handled (its consumer span, with tracing on)."""
+    ctx = current_context()
+    return ctx.traceparent if ctx is not None else None
+
+
 def when_loan_approved_keep_terms(ledger: LoanLedger) -> EventHandler:
     async def handler(session: AsyncSession, event: IntegrationEvent, envelope: Envelope) -> None:
         assert isinstance(event, LoanApproved)
@@ -65,6 +78,7 @@ def when_loan_approved_keep_terms(ledger: LoanLedger) -> EventHandler:
             decision_id=event.decision_id, loan_id=event.loan_id,
             applicant_id=event.applicant_id, partner_id=event.partner_id,
             offer_expires_at=event.offer_expires_at, terms=event.terms.model_dump(mode="json"),
+            traceparent=handling_context(),
         ).on_conflict_do_nothing())
         parked = (await session.execute(
             delete(parked_acceptances)
@@ -126,6 +140,8 @@ async def _book(
         )
 
     try:
-        await ledger.execute(session, accepted.loan_id, book, create=True)
+        # In the decision's trace (the acceptance's is linked): see migration 0005.
+        with continuing("book loan", row.traceparent, **{"lending.loan_id": accepted.loan_id}):
+            await ledger.execute(session, accepted.loan_id, book, create=True)
     except InvalidContractError as exc:
         await refuse(session, accepted.loan_id, envelope, TERMS_INVALID, str(exc))

@@ -25,7 +25,7 @@ from lending_ledger.adapters.orm import accrual_runs, loan_accounts
 from lending_ledger.domain.loan_account import ACTIVE
 from lending_ledger.service_layer.ledger import LoanLedger, in_lock_order
 from lending_messaging.transient import retry_transient
-from lending_platform.wakeup import Wakeup
+from lending_messaging.wakeup import Wakeup
 
 log = logging.getLogger("lending.ledger.accrual")
 AGGREGATED = frozenset({"InterestAccrued", "FeeCharged"})

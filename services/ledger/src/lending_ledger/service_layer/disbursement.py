@@ -19,13 +19,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from lending_ledger.adapters.orm import loan_accounts
+from lending_ledger.adapters.orm import approved_terms, loan_accounts
 from lending_ledger.adapters.payout import PayoutFailedError, PayoutProvider, PayoutRequest
 from lending_ledger.domain.anchoring import AprTolerance
 from lending_ledger.domain.loan_account import BOOKED, DISBURSEMENT_FAILED, LoanAccount
 from lending_ledger.service_layer.booking import current_business_date
 from lending_ledger.service_layer.ledger import LoanLedger
-from lending_platform.wakeup import Wakeup
+from lending_messaging.tracing import continuing
+from lending_messaging.tracing import enabled as tracing_enabled
+from lending_messaging.wakeup import Wakeup
 
 log = logging.getLogger("lending.ledger.disbursement")
 
@@ -69,36 +71,55 @@ class DisbursementWorker:
 
     async def disburse(self, loan_id: str) -> None:
         async with self._limit:
-            account = await self._request_payout(loan_id)
-            if account is None or account.status != BOOKED or account.payout_on is None \
-                    or account.contract is None:
-                return  # not ours to pay (any more), or refused before any money moved
-            c, booking, value_date = account.contract, account.booking, account.payout_on
-            request = PayoutRequest(
-                idempotency_key=loan_id, amount=c.money(c.net_disbursement),
-                currency=c.currency, method=booking["disbursement_method"],
-                account_ref=booking["disbursement_account"], reference=loan_id,
-            )
-            try:
-                confirmation = await self._payout.pay(request)
-            except PayoutFailedError as exc:
-                log.warning("payout of loan %s failed: %s", loan_id, exc)
-                failure = exc
+            # The payout request, the payout and its Disbursed belong to the decision's trace.
+            trace = await self._decision_trace(loan_id)
+            with continuing("disburse loan", trace, **{"lending.loan_id": loan_id}):
+                await self._disburse(loan_id)
 
-                def record_failure(a: LoanAccount) -> None:
-                    a.record_disbursement_failure(
-                        disbursement_id=loan_id, failure_code=failure.code,
-                        message=failure.message[:500], attempt=failure.attempts,
-                        retryable=failure.retryable, on=value_date)
+    async def _disburse(self, loan_id: str) -> None:
+        account = await self._request_payout(loan_id)
+        if account is None or account.status != BOOKED or account.payout_on is None \
+                or account.contract is None:
+            return  # not ours to pay (any more), or refused before any money moved
+        c, booking, value_date = account.contract, account.booking, account.payout_on
+        request = PayoutRequest(
+            idempotency_key=loan_id, amount=c.money(c.net_disbursement),
+            currency=c.currency, method=booking["disbursement_method"],
+            account_ref=booking["disbursement_account"], reference=loan_id,
+        )
+        try:
+            confirmation = await self._payout.pay(request)
+        except PayoutFailedError as exc:
+            log.warning("payout of loan %s failed: %s", loan_id, exc)
+            failure = exc
 
-                await self._record(loan_id, record_failure)
-                return
+            def record_failure(a: LoanAccount) -> None:
+                a.record_disbursement_failure(
+                    disbursement_id=loan_id, failure_code=failure.code,
+                    message=failure.message[:500], attempt=failure.attempts,
+                    retryable=failure.retryable, on=value_date)
 
-            def record(a: LoanAccount) -> None:
-                a.record_disbursement(disbursement_id=loan_id, value_date=value_date,
-                                      provider_reference=confirmation.provider_reference)
+            await self._record(loan_id, record_failure)
+            return
 
-            await self._record(loan_id, record)
+        def record(a: LoanAccount) -> None:
+            a.record_disbursement(disbursement_id=loan_id, value_date=value_date,
+                                  provider_reference=confirmation.provider_reference)
+
+        await self._record(loan_id, record)
+
+    async def _decision_trace(self, loan_id: str) -> str | None:
+        """The traceparent the approving decision arrived with (None: tracing is off)."""
+        if not tracing_enabled():
+            return None
+        async with self._sessions() as session:
+            account = await self._ledger.load(session, loan_id)
+            if account is None:
+                return None
+            trace: str | None = await session.scalar(
+                select(approved_terms.c.traceparent).where(
+                    approved_terms.c.decision_id == account.booking.get("decision_id")))
+            return trace
 
     async def _request_payout(self, loan_id: str) -> LoanAccount | None:
         """The account once its payout's value date is fixed (or it was refused); None when

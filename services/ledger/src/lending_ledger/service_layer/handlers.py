@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending_events import Envelope, IntegrationEvent
 from lending_events.collections_events import RestructureRequested, WriteOffRequested
 from lending_events.money import to_minor_units
-from lending_events.servicing import BusinessDayClosed, PaymentReceived
+from lending_events.servicing import BusinessDayClosed, DelinquencyChanged, PaymentReceived
+from lending_ledger.adapters import delinquency
 from lending_ledger.adapters.orm import accrual_runs, business_dates
 from lending_ledger.domain.errors import LedgerDomainError
 from lending_ledger.domain.loan_account import LoanAccount
@@ -24,6 +25,7 @@ from lending_ledger.service_layer.booking import (
     when_offer_accepted_book_the_loan,
 )
 from lending_ledger.service_layer.ledger import LoanLedger, UnknownLoanError
+from lending_ledger.service_layer.queries import days_past_due
 from lending_platform.dispatch import EventHandler
 
 
@@ -76,14 +78,26 @@ async def when_business_day_closed_schedule_accrual(
         business_date=event.business_date, status="pending").on_conflict_do_nothing())
 
 
+async def when_delinquency_changed_mirror_it(
+    session: AsyncSession, event: IntegrationEvent, envelope: Envelope
+) -> None:
+    """Servicing owns delinquency; the ledger keeps where each loan's started, so its loan
+    view shows the days past due servicing's does (queries.days_past_due)."""
+    assert isinstance(event, DelinquencyChanged)
+    await delinquency.record(session, event.loan_id, event.since(), event.bucket.value,
+                             event.as_of)
+
+
 def when_write_off_requested_write_off(ledger: LoanLedger) -> EventHandler:
     async def handler(session: AsyncSession, event: IntegrationEvent, envelope: Envelope) -> None:
         assert isinstance(event, WriteOffRequested)
+        since = await delinquency.since_of(session, event.loan_id)
 
         def write_off(account: LoanAccount) -> None:
             account.write_off(write_off_id=f"wo-{event.request_id}"[:64],
                               request_id=event.request_id, effective_date=event.requested_on,
-                              reason=event.reason)
+                              reason=event.reason, days_past_due=days_past_due(
+                                  account.status, since, event.requested_on))
 
         try:
             await ledger.execute(session, event.loan_id, write_off)
@@ -135,4 +149,5 @@ def handlers(ledger: LoanLedger) -> dict[str, EventHandler]:
         "BusinessDayClosed": when_business_day_closed_schedule_accrual,
         "WriteOffRequested": when_write_off_requested_write_off(ledger),
         "RestructureRequested": when_restructure_requested_restructure(ledger),
+        "DelinquencyChanged": when_delinquency_changed_mirror_it,
     }

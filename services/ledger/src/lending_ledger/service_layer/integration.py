@@ -45,6 +45,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
     e, money, loan = change.event, c.money, account.loan_id
     common: dict[str, Any] = {"loan_id": loan, "currency": c.currency}
     outstanding = _breakdown(money, list(change.outstanding))
+    paid = None if change.paid_to_schedule is None else money(change.paid_to_schedule)
     if isinstance(e, ev.LoanBooked):
         return [out.LoanBooked(
             **common, decision_id=e.decision_id, offer_id=e.offer_id,
@@ -59,6 +60,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             fees_withheld=money(e.fees_withheld), value_date=date.fromisoformat(e.value_date),
             method=e.method, provider_reference=e.provider_reference,
             terms=None if e.terms is None else ContractTerms.model_validate(e.terms),
+            outstanding=outstanding,
         )]
     if isinstance(e, ev.DisbursementFailed):
         return [out.DisbursementFailed(
@@ -75,16 +77,18 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             installments_settled=_published_numbers(account, e.settled),
             payoff_quote_id=e.payoff_quote_id, payoff_outcome=e.payoff_outcome,
             payoff_waived=money(e.payoff_waived) if e.payoff_outcome == SETTLED else None,
+            paid_to_schedule=paid,
         )
-        return [first, *_corrections(account, change, e.reallocations, outstanding)]
+        return [first, *_corrections(account, change, e.reallocations, outstanding, paid)]
     if isinstance(e, ev.PaymentReversed):
         reversal = out.PaymentReversed(
             **common, payment_id=e.payment_id, reversal_id=e.reversal_id,
             amount=money(e.amount), value_date=date.fromisoformat(e.value_date),
             reason=e.reason, reversed_allocation=_breakdown(money, _by_component(e.lines)),
-            outstanding=outstanding, requested_by=e.requested_by, approved_by=e.approved_by,
+            outstanding=outstanding, paid_to_schedule=paid,
+            requested_by=e.requested_by, approved_by=e.approved_by,
         )
-        return [reversal, *_corrections(account, change, e.reallocations, outstanding)]
+        return [reversal, *_corrections(account, change, e.reallocations, outstanding, paid)]
     if isinstance(e, ev.InterestAccrued):
         return [out.InterestAccrued(
             **common, business_date=date.fromisoformat(e.business_date),
@@ -92,13 +96,14 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             accrued_to=date.fromisoformat(e.accrued_to), interest=money(e.interest),
             penalty_interest=money(sum(p[1] for p in e.penalties)),
             annual_rate=c.annual_rate, day_count=c.day_count,
-            accrued_unpaid_interest=money(change.outstanding[1]),
+            accrued_unpaid_interest=money(change.outstanding[1]), outstanding=outstanding,
         )]
     if isinstance(e, ev.FeeCharged):
         return [out.FeeCharged(
             **common, fee_id=e.fee_id, kind=e.kind, amount=money(e.amount),
             charged_on=date.fromisoformat(e.charged_on),
             installment_number=e.installment_number - account.schedule_base,
+            outstanding=outstanding, paid_to_schedule=paid,
         )]
     if isinstance(e, ev.LoanRestructured):
         return [out.LoanRestructured(
@@ -113,7 +118,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             **common, write_off_id=e.write_off_id, request_id=e.request_id,
             effective_date=date.fromisoformat(e.effective_date),
             written_off=_breakdown(money, e.amounts), days_past_due=e.days_past_due,
-            reason=e.reason,
+            reason=e.reason, outstanding=outstanding,
         )]
     if isinstance(e, ev.RecoveryReceived):
         return [out.RecoveryApplied(
@@ -130,8 +135,10 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
 
 def _corrections(
     account: LoanAccount, change: Change, reallocations: list[dict[str, Any]],
-    outstanding: Breakdown,
+    outstanding: Breakdown, paid_to_schedule: str | None,
 ) -> list[IntegrationEvent]:
+    """Each pair carries the balances and what is paid toward the schedule after the whole
+    change: state totals, so a consumer applying them in order ends where the ledger is."""
     c = account.contract
     assert c is not None
     money = c.money
@@ -141,7 +148,7 @@ def _corrections(
         common: dict[str, Any] = {
             "loan_id": account.loan_id, "currency": c.currency, "payment_id": payment.payment_id,
             "amount": money(payment.amount), "value_date": payment.value_date,
-            "outstanding": outstanding,
+            "outstanding": outstanding, "paid_to_schedule": paid_to_schedule,
         }
         events.append(out.PaymentReversed(
             **common, reversal_id=f"{payment.payment_id}:v{change.version}:{n}",

@@ -34,6 +34,17 @@ async def last_closed_at(session: AsyncSession, calendar_id: str) -> datetime | 
         business_days.c.calendar_id == calendar_id))
 
 
+async def last_close_seconds(session: AsyncSession, calendar_id: str) -> float | None:
+    """How long the last closed business day took, from its begin to its record."""
+    row = (await session.execute(
+        select(business_days.c.closed_at, day_closes.c.started_at)
+        .join(day_closes, (day_closes.c.calendar_id == business_days.c.calendar_id)
+              & (day_closes.c.business_date == business_days.c.business_date))
+        .where(business_days.c.calendar_id == calendar_id)
+        .order_by(business_days.c.business_date.desc()).limit(1))).first()
+    return None if row is None else max(0.0, (row[0] - row[1]).total_seconds())
+
+
 async def closed_count(session: AsyncSession, calendar_id: str) -> int:
     return int(await session.scalar(
         select(func.count()).select_from(business_days)

@@ -125,7 +125,9 @@ _DELINQUENCY_CHANGED = [
     ("previous_bucket", _j("e.previous")), ("bucket", _j("e.bucket")),
     ("days_past_due", _n("e.dpd")), ("currency", _s("e.currency")),
     ("overdue_amount", _s(_amount("e.overdue"))),
-    ("outstanding_principal", _s(_amount("e.outstanding_principal")))]
+    ("outstanding_principal", _s(_amount("e.outstanding_principal"))),
+    ("delinquent_since", f"CASE WHEN e.since IS NULL THEN 'null' "
+                         f"ELSE {_s(_date('e.since'))} END")]
 
 # Open installments of the slices that fell overdue since the last closed day (``:since``;
 # date.min before the first close), through their partial index: an installment the close
@@ -154,7 +156,8 @@ _MISSED_COLUMNS = """i.loan_id, i.number, i.due_date, i.effective_due, i.total, 
 #    last closed day and (b) among every open overdue one of the loans to review. The close
 #    writes no installment: what it reported is the range missed_from..missed_through on
 #    the loan row (migration 0007), which it updates anyway.
-# 2. Loans whose bucket as of the day differs from the one last published: newly
+# 2. Loans whose bucket as of the day differs from the one last published, or whose
+#    delinquency start (the oldest missed installment) moved: newly
 #    delinquent ones (today's misses, per loan, folded into the one update of the loan
 #    row), loans to review (a payment moved their oldest missed installment or cured them,
 #    a restructure) and delinquent loans whose days past due cross a bucket's lower bound
@@ -198,7 +201,7 @@ WITH fell AS MATERIALIZED (
 ), watched AS (
   SELECT l.loan_id, l.ctid AS loan_row, l.bucket AS previous, l.currency, l.minor_digits,
          l.outstanding_principal, l.paid_to_schedule,
-         LEAST(l.delinquent_since, m.since) AS since,
+         LEAST(l.delinquent_since, m.since) AS since, l.delinquent_since AS previous_since,
          GREATEST(l.missed_cumulative_due, m.cumulative) AS cumulative,
          LEAST(l.missed_from, m.first) AS first, GREATEST(l.missed_through, m.last) AS last,
          m.loan_id IS NOT NULL AS newly_missed, l.close_review AS review
@@ -216,7 +219,8 @@ WITH fell AS MATERIALIZED (
           OR m.loan_id IS NOT NULL)
   UNION ALL
   SELECT m.loan_id, m.loan_row, m.bucket, m.currency, m.minor_digits, m.outstanding_principal,
-         m.paid_to_schedule, m.since, m.cumulative, m.first, m.last, true, false
+         m.paid_to_schedule, m.since, CAST(NULL AS date), m.cumulative, m.first, m.last, true,
+         false
     FROM per_loan AS m
    WHERE m.delinquent_since IS NULL AND m.bucket = 'current' AND NOT m.review
 ), rated AS (
@@ -243,14 +247,15 @@ WITH fell AS MATERIALIZED (
 ), events AS (
   SELECT m.loan_id, 0 AS kind, m.number, m.currency, m.minor_digits, m.due_date,
          m.effective_due, m.total, m.unpaid, NULL AS previous, NULL AS bucket,
-         NULL AS dpd, NULL AS overdue, NULL AS outstanding_principal,
+         NULL AS dpd, NULL AS overdue, NULL AS outstanding_principal, CAST(NULL AS date) AS since,
          {_event_id("'missed:' || m.loan_id || ':' || m.number")} AS event_id
     FROM missed AS m
   UNION ALL
   SELECT c.loan_id, 1, NULL, c.currency, c.minor_digits, NULL, NULL, NULL, NULL,
-         c.previous, c.bucket, c.dpd, c.overdue, c.outstanding_principal,
+         c.previous, c.bucket, c.dpd, c.overdue, c.outstanding_principal, c.since,
          {_event_id("'bucket:' || c.loan_id")}
-    FROM changed AS c WHERE c.bucket <> c.previous
+    FROM changed AS c
+   WHERE c.bucket <> c.previous OR c.since IS DISTINCT FROM c.previous_since
   ORDER BY 1, 2, 3
 ), written AS (
   {INSERT_INTO_OUTBOX}
@@ -362,9 +367,20 @@ def crossing_days(day: date, previous: date | None, lower_bounds: list[int]) -> 
     return [day - timedelta(days=b + k) for b in lower_bounds if b > 1 for k in range(span)]
 
 
+# The slices this transaction closed are closed for the day (a projection write of one of
+# their loans, waiting on the slice's lock, then rates it as of this day).
+SLICES_CLOSED = text("""
+INSERT INTO slice_closes (calendar_id, close_partition, business_date)
+SELECT :calendar_id, p, :day FROM unnest(CAST(:parts AS smallint[])) AS p
+ON CONFLICT (calendar_id, close_partition) DO UPDATE SET business_date = excluded.business_date
+ WHERE slice_closes.business_date < excluded.business_date
+""")
+
+
 async def close_slices(session: AsyncSession, day: date, parts: list[int], *, run: str,
                        previous: date | None, source: str, now: datetime,
-                       correlation_id: str, traceparent: str) -> DayCloseCounts:
+                       correlation_id: str, traceparent: str,
+                       calendar_id: str = "main") -> DayCloseCounts:
     """Runs the three statements for ``day`` over slices ``parts`` in the caller's
     transaction. ``previous``: the last closed day before ``day`` (None before the first
     close); everything that fell overdue by then was met by its closes. ``run`` is unique
@@ -393,4 +409,6 @@ async def close_slices(session: AsyncSession, day: date, parts: list[int], *, ru
         result = await session.execute(statement, {**params, "run_id": f"{run}:{step}:"})
         counts.append(int(result.rowcount))  # type: ignore[attr-defined]
     reminders, matured = counts
+    await session.execute(SLICES_CLOSED, {"calendar_id": calendar_id, "parts": parts,
+                                          "day": day})
     return DayCloseCounts(int(missed), int(changed), reminders, matured)

@@ -157,6 +157,16 @@ installments = Table(
                                 "AND remind_from IS NOT NULL")),
 )
 
+# The last day each slice of the book was closed for (written by the slice's close
+# transaction, under its exclusive lock): a projection write holding the slice's shared lock
+# rates its loan as of that day, whether or not the whole day is recorded yet.
+slice_closes = Table(
+    "slice_closes", metadata,
+    Column("calendar_id", Text, primary_key=True),
+    Column("close_partition", SmallInteger, primary_key=True),
+    Column("business_date", Date, nullable=False),
+)
+
 # A close of a day has begun (its events may be out) and not yet been recorded in
 # business_days: that day can no longer become a holiday.
 day_closes = Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from lending_servicing.adapters.orm import (
     loans,
     payments,
     payoff_quote_uses,
+    slice_closes,
 )
 from lending_servicing.domain.schedule import TrackedInstallment
 
@@ -35,31 +36,41 @@ UPDATE installments SET state = s.new_state
 """)
 
 # The reported installments still unpaid above tolerance stay missed: the range starts
-# again at the oldest of them (none left: no range, no delinquency). A payment only narrows
-# it; a reversal never widens it, so an installment cured and unpaid again is reported
-# again. ``close_review`` asks the next close to look at the loan in full when this changes
-# the oldest missed installment (the bucket may drop, or the loan cure), or when an overdue
-# installment above tolerance lies outside the range (a reversal, a late disbursement): no
-# later close would meet it otherwise, as each reads only the installments falling overdue
-# since the day before. ``:overdue_by`` is the open business date (NULL before the first
-# close, which reads every overdue installment).
+# again at the oldest of them (none left: no range). A payment only narrows it; a reversal
+# never widens it, so an installment cured and unpaid again is reported again. The
+# delinquency start is the rule's, as of the day the loan's slice was last closed
+# (``:as_of``; NULL before any close): the effective due date of the oldest installment
+# overdue by then and unpaid above tolerance, reported or not (a reversal, a late fee can
+# make one missed between closes), which is what the loan view shows. ``close_review`` asks
+# the next close to look at the loan in full when this moves the start (its bucket is then
+# re-rated), or when an overdue installment above tolerance lies outside the range (a
+# reversal, a late disbursement): no later close would report it otherwise, as each reads
+# only the installments falling overdue since the day before. ``:overdue_by`` is the open
+# business date (NULL before the first close, which reads every overdue installment).
 _REDERIVE_DELINQUENCY = text("""
 UPDATE loans AS l
-   SET missed_from = m.lo, delinquent_since = m.since,
+   SET missed_from = m.lo, delinquent_since = s.since,
        missed_through = CASE WHEN m.lo IS NULL THEN NULL ELSE l.missed_through END,
        missed_cumulative_due = CASE WHEN m.lo IS NULL THEN NULL ELSE l.missed_cumulative_due END,
-       close_review = l.close_review OR m.since IS DISTINCT FROM l.delinquent_since
+       close_review = l.close_review OR s.since IS DISTINCT FROM l.delinquent_since
          OR EXISTS (SELECT 1 FROM installments AS c
                      WHERE c.loan_id = :loan_id AND c.state = 'open'
                        AND c.overdue_from <= CAST(:overdue_by AS date)
                        AND LEAST(c.total, c.cumulative_due - :paid) > c.tolerance
                        AND c.number NOT BETWEEN COALESCE(m.lo, 1)
                                    AND CASE WHEN m.lo IS NULL THEN 0 ELSE l.missed_through END)
-  FROM (SELECT min(i.number) AS lo, min(i.effective_due) AS since
+  FROM (SELECT min(i.number) AS lo
           FROM installments AS i JOIN loans AS o ON o.loan_id = i.loan_id
          WHERE i.loan_id = :loan_id AND i.number BETWEEN o.missed_from AND o.missed_through
-           AND LEAST(i.total, i.cumulative_due - :paid) > i.tolerance) AS m
+           AND LEAST(i.total, i.cumulative_due - :paid) > i.tolerance) AS m,
+       (SELECT min(i.effective_due) AS since,
+               COALESCE(sum(LEAST(i.total, i.cumulative_due - :paid)), 0) AS overdue
+          FROM installments AS i
+         WHERE i.loan_id = :loan_id AND i.state = 'open'
+           AND i.overdue_from <= CAST(:as_of AS date)
+           AND LEAST(i.total, i.cumulative_due - :paid) > i.tolerance) AS s
  WHERE l.loan_id = :loan_id
+RETURNING s.since, s.overdue
 """)
 
 
@@ -103,14 +114,31 @@ async def update_loan(session: AsyncSession, loan_id: str, **values: Any) -> Non
     await session.execute(update(loans).where(loans.c.loan_id == loan_id).values(**values))
 
 
+@dataclass(frozen=True)
+class Delinquency:
+    since: date | None  # effective due date of the oldest missed installment
+    overdue: int  # unpaid on the missed installments, minor units
+
+
 async def restate(session: AsyncSession, loan_id: str, paid_to_schedule: int,
-                  overdue_by: date | None) -> None:
+                  overdue_by: date | None, as_of: date | None) -> Delinquency:
     """After what is paid toward the schedule changed (or the loan became active):
     installments settled or open again, what stays missed, whether the next close must look
-    at the loan in full. ``overdue_by``: the open business date (None before any close)."""
-    params = {"loan_id": loan_id, "paid": paid_to_schedule, "overdue_by": overdue_by}
+    at the loan in full. ``overdue_by``: the open business date (None before any close);
+    ``as_of``: the last day the loan's slice was closed for. Returns the delinquency as of
+    then."""
+    params = {"loan_id": loan_id, "paid": paid_to_schedule, "overdue_by": overdue_by,
+              "as_of": as_of}
     await session.execute(_RESTATE, params)
-    await session.execute(_REDERIVE_DELINQUENCY, params)
+    row = (await session.execute(_REDERIVE_DELINQUENCY, params)).one()
+    return Delinquency(row.since, int(row.overdue))
+
+
+async def slice_closed_on(session: AsyncSession, calendar_id: str, loan_id: str) -> date | None:
+    """The last day the loan's slice was closed for (the caller holds the slice's lock)."""
+    return await session.scalar(select(slice_closes.c.business_date).where(
+        slice_closes.c.calendar_id == calendar_id,
+        slice_closes.c.close_partition == partition_of(loan_id)))
 
 
 async def void_open_installments(session: AsyncSession, loan_id: str) -> None:

@@ -22,6 +22,8 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from itertools import pairwise
 
+from loanmath import unpaid_of
+
 
 class Bucket(StrEnum):
     """The codes the DelinquencyChanged event may carry (a closed vocabulary)."""
@@ -81,5 +83,6 @@ def tolerance_minor(installment_total: int, amount: int | None, rate: Decimal | 
 
 
 def unpaid_minor(total: int, cumulative_due: int, paid_to_schedule: int) -> int:
-    """What is left of an installment when payments settle installments oldest first."""
-    return max(0, min(total, cumulative_due - paid_to_schedule))
+    """What is left of an installment when payments settle installments oldest first (the
+    one rule the ledger's next due follows too: ``loanmath.unpaid_of``)."""
+    return unpaid_of(total, cumulative_due, paid_to_schedule)

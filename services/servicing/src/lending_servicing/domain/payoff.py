@@ -45,8 +45,10 @@ class LoanBalances:
     charged_fees_unpaid: int  # fees the ledger charged outside the schedule (late fees)
     penalties_outstanding: int
     allocation_order: Sequence[str] = DEFAULT_ORDER
-    # a restructure's arrears due with the first new installment: earned already, and its
-    # penalties, which the ledger reports with the others and never counts toward it
+    # a restructure's arrears due with the first new installment: earned already; its
+    # penalties are stated in that installment's fees and count toward the schedule once
+    # paid (the ledger pays penalties in the allocation order), but what is owed of them
+    # is among the penalties the ledger reports
     carried_interest: int = 0
     carried_fees: int = 0
     carried_penalties: int = 0
@@ -88,16 +90,18 @@ def _split(paid: int, order: Sequence[str], parts: dict[str, int]) -> dict[str, 
 def payoff_on(loan: LoanBalances, settle_on: date) -> Payoff:
     if settle_on < loan.start_date:
         raise ValueError("the loan has not started on that date")
-    order = [c for c in loan.allocation_order if c != "penalty"]
+    order = list(loan.allocation_order)
     left = loan.paid_to_schedule
     owed = fees_owed = per_diem = 0
     starts = loan.start_date
     for n, row in enumerate(loan.schedule):
         carried_i, carried_f = (loan.carried_interest, loan.carried_fees) if n == 0 else (0, 0)
-        fees = row.fees - (loan.carried_penalties if n == 0 else 0)
-        parts = {"principal": row.principal, "interest": row.interest, "fee": fees}
+        penalties = loan.carried_penalties if n == 0 else 0
+        parts = {"principal": row.principal, "interest": row.interest,
+                 "fee": row.fees - penalties, "penalty": penalties}
         paid = _split(min(left, sum(parts.values())), order, parts)
         left -= sum(paid.values())
+        del parts["penalty"], paid["penalty"]  # owed among penalties_outstanding
         if row.due_date > settle_on:
             scheduled = row.interest - carried_i
             parts["interest"] = max(carried_i + earned_part(

@@ -120,6 +120,15 @@ def standing(rows: Sequence[TrackedInstallment], paid_to_schedule: int,
     return result
 
 
-def days_past_due(standings: Sequence[InstallmentStanding], as_of: date) -> int:
+def delinquent_since(standings: Sequence[InstallmentStanding]) -> date | None:
+    """The effective due date of the oldest missed installment (None: the loan is current)."""
     missed = [s.row.effective_due for s in standings if s.status is InstallmentStatus.MISSED]
-    return (as_of - min(missed)).days if missed else 0
+    return min(missed) if missed else None
+
+
+def days_past_due_from(since: date | None, as_of: date) -> int:
+    return 0 if since is None else (as_of - since).days
+
+
+def days_past_due(standings: Sequence[InstallmentStanding], as_of: date) -> int:
+    return days_past_due_from(delinquent_since(standings), as_of)

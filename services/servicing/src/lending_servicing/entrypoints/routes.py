@@ -19,6 +19,7 @@ from lending_servicing.entrypoints.schemas import (
     DayClosePublic,
     HolidayCreate,
     HolidayPublic,
+    LoanPagePublic,
     LoanPublic,
     PaymentAcceptedPublic,
     PaymentCreate,
@@ -26,7 +27,12 @@ from lending_servicing.entrypoints.schemas import (
     StatementPublic,
 )
 from lending_servicing.entrypoints.statement_html import render_statement
-from lending_servicing.entrypoints.views import loan_public, payoff_public, statement_public
+from lending_servicing.entrypoints.views import (
+    loan_public,
+    payoff_public,
+    statement_public,
+    summary_public,
+)
 from lending_servicing.service_layer import day_close, holidays, payments, queries
 from lending_servicing.service_layer.context import ServicingContext
 
@@ -72,6 +78,23 @@ async def receive_payment(request: Request, loan_id: str, body: PaymentCreate,
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(result.response, status_code=result.status_code, headers=headers)
+
+
+@router.get("/loans", response_model=LoanPagePublic, responses=PROBLEMS)
+async def list_loans(
+    request: Request, operator: Operator,
+    cursor: Annotated[str | None, Query(description="The last loan id of the page before")]
+    = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    status: Annotated[Literal["booked", "active", "closed", "written_off", "cancelled"] | None,
+                      Query()] = None,
+) -> LoanPagePublic:
+    """Every loan in loan id order with its standing as of the last closed business date:
+    status, balances, days past due and bucket, the next due (what `GET /v1/loans/{id}`
+    says, without the schedule). For operators reconciling views of the book."""
+    page = await queries.loan_page(_ctx(request), cursor=cursor, limit=limit, status=status)
+    return LoanPagePublic(items=[summary_public(item) for item in page.items],
+                          next_cursor=page.next_cursor)
 
 
 @router.get("/loans/{loan_id}", response_model=LoanPublic, responses=PROBLEMS)

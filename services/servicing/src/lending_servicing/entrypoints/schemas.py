@@ -82,6 +82,9 @@ class LoanPublic(BaseModel):
     business_date: date = Field(description="The current (open) business date")
     as_of: date = Field(description="Standing as of this closed business date")
     days_past_due: int = Field(description="As of `as_of`, from the installments' statuses")
+    delinquent_since: date | None = Field(
+        default=None, description="The effective due date of the oldest missed installment "
+        "(`days_past_due` = `as_of` - it); null when current")
     bucket: str = Field(description="The delinquency bucket of `days_past_due` (the "
                         "configured buckets), as of `as_of`; DelinquencyChanged announces a "
                         "change at the close")
@@ -90,6 +93,29 @@ class LoanPublic(BaseModel):
     outstanding: BreakdownPublic = Field(description="Balances as the ledger last reported")
     maturity_date: date
     installments: list[InstallmentPublic]
+
+
+LoanStatus = Literal["booked", "active", "closed", "written_off", "cancelled"]
+
+
+class LoanSummaryPublic(BaseModel):
+    """What `GET /v1/loans/{id}` says of the loan's standing, without its schedule."""
+
+    loan_id: str
+    status: LoanStatus
+    currency: str
+    as_of: date = Field(description="Standing as of this closed business date")
+    days_past_due: int
+    delinquent_since: date | None
+    bucket: str
+    overdue_amount: str
+    next_due: NextDuePublic | None
+    outstanding: BreakdownPublic = Field(description="Balances as the ledger last reported")
+
+
+class LoanPagePublic(BaseModel):
+    items: list[LoanSummaryPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
 
 
 class PayoffQuotePublic(BaseModel):

@@ -11,12 +11,18 @@ from lending_servicing.entrypoints.schemas import (
     BreakdownPublic,
     InstallmentPublic,
     LoanPublic,
+    LoanSummaryPublic,
     NextDuePublic,
     PayoffQuotePublic,
     StatementLinePublic,
     StatementPublic,
 )
-from lending_servicing.service_layer.queries import LoanView, PayoffQuoteView, Statement
+from lending_servicing.service_layer.queries import (
+    LoanSummary,
+    LoanView,
+    PayoffQuoteView,
+    Statement,
+)
 
 
 def money(units: int, currency: str) -> str:
@@ -47,7 +53,8 @@ def loan_public(view: LoanView) -> LoanPublic:
     return LoanPublic(
         loan_id=loan.loan_id, status=loan.status, currency=cur,
         principal=money(loan.principal, cur), business_date=view.business_date,
-        as_of=view.as_of, days_past_due=view.days_past_due, bucket=view.bucket.value,
+        as_of=view.as_of, days_past_due=view.days_past_due,
+        delinquent_since=view.delinquent_since, bucket=view.bucket.value,
         overdue_amount=money(view.overdue, cur),
         next_due=None if nxt is None else NextDuePublic(
             installment_number=nxt.row.number, due_date=nxt.row.due_date,
@@ -56,6 +63,18 @@ def loan_public(view: LoanView) -> LoanPublic:
                               loan.outstanding_fees, loan.outstanding_penalties),
         maturity_date=loan.maturity_date,
         installments=[installment_public(s, cur) for s in view.installments])
+
+
+def summary_public(item: LoanSummary) -> LoanSummaryPublic:
+    r, cur = item.row, item.row.currency
+    return LoanSummaryPublic(
+        loan_id=r.loan_id, status=r.status, currency=cur, as_of=item.as_of,
+        days_past_due=item.days_past_due, delinquent_since=r.delinquent_since,
+        bucket=item.bucket.value, overdue_amount=money(r.overdue, cur),
+        next_due=None if r.next_due is None else NextDuePublic(
+            installment_number=r.next_due[0], due_date=r.next_due[1],
+            amount_due=money(r.next_due[2], cur)),
+        outstanding=breakdown(cur, *r.outstanding))
 
 
 def payoff_public(quote: PayoffQuoteView) -> PayoffQuotePublic:

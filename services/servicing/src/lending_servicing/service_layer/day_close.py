@@ -26,6 +26,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -77,6 +78,21 @@ async def last_close_completed(ctx: ServicingContext) -> datetime | None:
         return await calendars.last_closed_at(session, ctx.policy.calendar_id)
 
 
+async def last_close_seconds(ctx: ServicingContext) -> float | None:
+    async with ctx.sessions() as session:
+        return await calendars.last_close_seconds(session, ctx.policy.calendar_id)
+
+
+async def days_to_close(ctx: ServicingContext, up_to: date) -> list[date]:
+    """The business days a close up to ``up_to`` would close now, in order."""
+    policy = ctx.policy
+    async with ctx.sessions() as session:
+        calendar = await calendars.load_calendar(session, policy.calendar_id,
+                                                 policy.weekend_days)
+        last = await calendars.last_closed(session, policy.calendar_id)
+    return _days(calendar, last[0] if last else None, up_to)
+
+
 @dataclass(frozen=True)
 class CloseBusinessDays:
     """Close every business day up to ``up_to``. ``by`` is who asks (an operator id, or
@@ -88,8 +104,12 @@ class CloseBusinessDays:
     allow_future_date: bool = False
 
 
-async def close_business_days(ctx: ServicingContext, command: CloseBusinessDays) -> CloseResult:
-    """Closes each business day after the last closed one, in order, up to ``up_to``."""
+async def close_business_days(
+    ctx: ServicingContext, command: CloseBusinessDays,
+    on_closed: Callable[[ClosedDay], None] | None = None,
+) -> CloseResult:
+    """Closes each business day after the last closed one, in order, up to ``up_to``;
+    ``on_closed`` hears of each day as it is closed (a long catch-up shows progress)."""
     today = ctx.today()
     check_close_date(command.up_to, today, allow_future_date=command.allow_future_date)
     if command.up_to > today:
@@ -100,7 +120,8 @@ async def close_business_days(ctx: ServicingContext, command: CloseBusinessDays)
     with use_context(message):  # every event of the close shares one correlation id
         while await _close_next(ctx, command, today, result, message.correlation_id,
                                 message.traceparent):
-            pass
+            if on_closed is not None:
+                on_closed(result.closed[-1])
     return result
 
 
@@ -177,7 +198,8 @@ async def _close_slices(ctx: ServicingContext, day: date, previous: date | None,
             await lock_slices_for_close(session, parts)
             return await close_slices(
                 session, day, parts, run=run, previous=previous, source=SOURCE, now=now,
-                correlation_id=correlation_id, traceparent=traceparent)
+                correlation_id=correlation_id, traceparent=traceparent,
+                calendar_id=ctx.policy.calendar_id)
 
     async def worker() -> None:
         while pending:

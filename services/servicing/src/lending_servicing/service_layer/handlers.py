@@ -1,14 +1,15 @@
 """Reactions to the ledger's events, by event type: `handler(session, event, envelope)`.
 
 They keep servicing's own projection of every loan: its schedule, what the ledger has
-applied toward it, its balances and the activity a statement lists. Delinquency follows
-from what is paid (``projection.restate``); only the day close publishes it.
+paid toward it (``paid_to_schedule``, as the ledger reports it), its balances as the ledger
+last reported them (``outstanding`` on its events) and the activity a statement lists.
+Delinquency follows from what is paid (``delinquency.restate``), which publishes it when a
+change moves the loan's delinquency start; the day close publishes what time does.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -31,17 +32,19 @@ from lending_events.ledger import (
 from lending_events.money import minor_digits
 from lending_platform.dispatch import EventHandler
 from lending_servicing.adapters import projection
-from lending_servicing.adapters.calendar_repository import last_closed, load_calendar
+from lending_servicing.adapters.calendar_repository import load_calendar
 from lending_servicing.domain.schedule import (
     ArrearsRule,
     ScheduledInstallment,
     TrackedInstallment,
     track,
 )
+from lending_servicing.service_layer import delinquency
 from lending_servicing.service_layer.context import ServicingPolicy
 from lending_servicing.service_layer.locks import lock_for_projection
 
 log = logging.getLogger("lending.servicing")
+REALLOCATION = "reallocation"  # PaymentReversed.reason of a correction pair's first half
 
 
 class LoanUnknownError(LookupError):
@@ -83,6 +86,14 @@ def _minor(b: Breakdown, currency: str) -> dict[str, int]:
             for k in ("principal", "interest", "fees", "penalties")}
 
 
+def _balances(b: Breakdown | None, currency: str) -> dict[str, int]:
+    """The loan's outstanding columns from the ledger's balances after an event (none: the
+    event came from a ledger before it reported them)."""
+    if b is None:
+        return {}
+    return {f"outstanding_{k}": v for k, v in _minor(b, currency).items()}
+
+
 def _terms_columns(terms: ContractTerms) -> dict[str, object]:
     principal = to_minor_units(terms.principal, terms.currency)
     return {
@@ -119,12 +130,14 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
                 # serviced on that one (nothing was paid toward the booked one before); the
                 # same terms again (paid out on the priced date, the usual case) change nothing
                 await _replace_terms(session, event.loan_id, event.terms, policy)
+            balances = _balances(event.outstanding, event.currency)
             await projection.update_loan(session, event.loan_id, status="active",
                                          disbursed_on=event.value_date,
-                                         paid_to_schedule=loan.paid_to_schedule)
+                                         paid_to_schedule=loan.paid_to_schedule, **balances)
             # closes while it was booked passed its overdue installments by
-            await projection.restate(session, event.loan_id, loan.paid_to_schedule,
-                                     await _open_business_date(session, policy))
+            await delinquency.restate(
+                session, policy, loan, loan.paid_to_schedule,
+                balances.get("outstanding_principal", loan.outstanding_principal))
         await projection.add_activity(session, {
             "loan_id": event.loan_id, "event_id": env.id, "on_date": event.value_date,
             "kind": "disbursement", "reference": event.disbursement_id,
@@ -143,11 +156,15 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             return
         alloc = _minor(event.allocation, cur)
         # Fees the ledger charged outside the schedule (late fees) are paid before the
-        # schedule's own fees; what is left counts toward the installments, oldest first.
+        # schedule's own fees (for the payoff quote's split of what is owed).
         charged_unpaid = max(loan.fees_charged - loan.fees_charged_paid, 0)
         to_charged = min(alloc["fees"], charged_unpaid)
-        to_schedule = alloc["principal"] + alloc["interest"] + alloc["fees"] - to_charged
-        paid = loan.paid_to_schedule + to_schedule
+        if event.paid_to_schedule is not None:  # the ledger says what it counts, as a total
+            paid = to_minor_units(event.paid_to_schedule, cur)
+            to_schedule = paid - loan.paid_to_schedule
+        else:  # a ledger from before it said: what it allocated, less the late fees
+            to_schedule = alloc["principal"] + alloc["interest"] + alloc["fees"] - to_charged
+            paid = loan.paid_to_schedule + to_schedule
         await projection.upsert_applied_payment(session, {
             "payment_id": event.payment_id, "loan_id": event.loan_id, "currency": cur,
             "amount": to_minor_units(event.amount, cur), "value_date": event.value_date,
@@ -171,8 +188,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
                 session, event.payoff_quote_id, event.payoff_outcome,
                 None if event.payoff_waived is None
                 else to_minor_units(event.payoff_waived, cur))
-        await projection.restate(session, event.loan_id, paid,
-                                 await _open_business_date(session, policy))
+        await delinquency.restate(session, policy, loan, paid, outstanding["principal"])
 
     async def on_reversed(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, PaymentReversed)
@@ -189,8 +205,13 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             to_charged = 0
             to_schedule = reversed_["principal"] + reversed_["interest"] + reversed_["fees"]
         paid = max(loan.paid_to_schedule - to_schedule, 0)
+        if event.paid_to_schedule is not None:  # the ledger's own total after the reversal
+            paid = to_minor_units(event.paid_to_schedule, cur)
         if known is not None:
-            await projection.set_payment_status(session, event.payment_id, "reversed")
+            # a reallocation re-applies the payment at once (the PaymentApplied that follows)
+            await projection.set_payment_status(
+                session, event.payment_id,
+                "received" if event.reason == REALLOCATION else "reversed")
         outstanding = _minor(event.outstanding, cur)
         if loan.status == "closed" and sum(outstanding.values()) > 0:
             # the ledger reopens a loan a reversal leaves owing (a payoff withdrawn)
@@ -208,32 +229,41 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
             "kind": "reversal", "reference": event.reversal_id,
             "amount": to_minor_units(event.amount, cur), **reversed_,
             "principal_after": outstanding["principal"]})
-        await projection.restate(session, event.loan_id, paid,
-                                 await _open_business_date(session, policy))
+        await delinquency.restate(session, policy, loan, paid, outstanding["principal"])
 
     async def on_fee(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, FeeCharged)
         await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         amount = to_minor_units(event.amount, event.currency)
+        balances = _balances(event.outstanding, event.currency) or {
+            "outstanding_fees": loan.outstanding_fees + amount}
         await projection.update_loan(session, event.loan_id,
-                                     fees_charged=loan.fees_charged + amount,
-                                     outstanding_fees=loan.outstanding_fees + amount)
+                                     fees_charged=loan.fees_charged + amount, **balances)
+        principal = balances.get("outstanding_principal", loan.outstanding_principal)
         await projection.add_activity(session, {
             "loan_id": event.loan_id, "event_id": env.id, "on_date": event.charged_on,
             "kind": f"fee:{event.kind.value}", "reference": event.fee_id, "amount": amount,
-            "fees": amount, "principal_after": loan.outstanding_principal})
+            "fees": amount, "principal_after": principal})
+        if event.paid_to_schedule is not None and loan.status == "active":
+            # a late fee is paid before its installment's own fee: what was paid toward
+            # the installment can become the late fee's
+            paid = to_minor_units(event.paid_to_schedule, event.currency)
+            await projection.update_loan(session, event.loan_id, paid_to_schedule=paid)
+            await delinquency.restate(session, policy, loan, paid, principal)
 
     async def on_accrued(session: AsyncSession, event: IntegrationEvent, env: Envelope) -> None:
         assert isinstance(event, InterestAccrued)
         await lock_for_projection(session, event.loan_id)
         loan = await _loan(session, event.loan_id)
         cur = event.currency
-        await projection.update_loan(
-            session, event.loan_id,
-            outstanding_interest=to_minor_units(event.accrued_unpaid_interest, cur),
-            outstanding_penalties=loan.outstanding_penalties
-            + to_minor_units(event.penalty_interest, cur))
+        # the ledger's balances when it reports them (scheduled fees it recognised on their
+        # due date among them); else what this event says changed
+        await projection.update_loan(session, event.loan_id, **(
+            _balances(event.outstanding, cur) or {
+                "outstanding_interest": to_minor_units(event.accrued_unpaid_interest, cur),
+                "outstanding_penalties": loan.outstanding_penalties
+                + to_minor_units(event.penalty_interest, cur)}))
 
     async def on_restructured(session: AsyncSession, event: IntegrationEvent,
                               env: Envelope) -> None:
@@ -244,7 +274,7 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
         rows = await tracked_schedule(session, terms, policy)
         columns = _terms_columns(terms)
         columns["schedule_total"] = rows[-1].cumulative_due
-        balances = {"outstanding_principal": columns["principal"]}
+        balances = {"outstanding_principal": to_minor_units(terms.principal, terms.currency)}
         if event.outstanding is not None:  # else: the principal, as the new terms say
             after = _minor(event.outstanding, event.currency)
             balances = {f"outstanding_{k}": v for k, v in after.items()}
@@ -256,6 +286,8 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
         # owed outside it any more, or payments would go to them before the schedule.
         await projection.replace_schedule(session, event.loan_id, {
             **columns, **balances, "fees_charged_paid": loan.fees_charged}, rows)
+        # the new schedule counts from nothing paid; the old one's delinquency is over
+        await delinquency.restate(session, policy, loan, 0, balances["outstanding_principal"])
         await projection.add_activity(session, {
             "loan_id": event.loan_id, "event_id": env.id, "on_date": event.effective_date,
             "kind": "restructure", "reference": event.restructure_id,
@@ -276,6 +308,9 @@ def build_handlers(policy: ServicingPolicy) -> dict[str, EventHandler]:
                              env: Envelope) -> None:
         assert isinstance(event, LoanWrittenOff)
         await _end(session, event.loan_id, "written_off", event.effective_date)
+        balances = _balances(event.outstanding, event.currency)
+        if balances:  # the receivables left the books
+            await projection.update_loan(session, event.loan_id, **balances)
         written = _minor(event.written_off, event.currency)
         await projection.add_activity(session, {
             "loan_id": event.loan_id, "event_id": env.id, "on_date": event.effective_date,
@@ -311,12 +346,6 @@ async def _loan(session: AsyncSession, loan_id: str) -> Any:
     if loan is None:
         raise LoanUnknownError(f"no LoanBooked seen for loan {loan_id}")
     return loan
-
-
-async def _open_business_date(session: AsyncSession, policy: ServicingPolicy) -> date | None:
-    """The business date no close has finished yet (None before the first close)."""
-    last = await last_closed(session, policy.calendar_id)
-    return None if last is None else last[1]
 
 
 async def _end(session: AsyncSession, loan_id: str, status: str, on: object) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending_servicing.adapters import calendar_repository as calendars
 from lending_servicing.adapters import projection
 from lending_servicing.adapters.bucket_table import load_buckets
+from lending_servicing.adapters.loan_summaries import LoanSummaryRow, page_of_loans
 from lending_servicing.domain.delinquency import Bucket, BucketRange, bucket_for
 from lending_servicing.domain.errors import InvalidPaymentError, LoanNotFoundError
 from lending_servicing.domain.payoff import DEFAULT_ORDER, LoanBalances, Payoff, payoff_on
@@ -21,7 +22,8 @@ from lending_servicing.domain.schedule import (
     InstallmentStatus,
     ScheduledInstallment,
     TrackedInstallment,
-    days_past_due,
+    days_past_due_from,
+    delinquent_since,
     standing,
 )
 from lending_servicing.service_layer.context import ServicingContext
@@ -40,6 +42,7 @@ class LoanView:
     business_date: date
     as_of: date  # the last closed business date (the day before the first close: yesterday)
     installments: list[InstallmentStanding]
+    delinquent_since: date | None
     days_past_due: int
     overdue: int
     bucket: Bucket
@@ -82,9 +85,41 @@ def standing_of(loan: Any, business_date: date, as_of: date, rows: list[TrackedI
                 buckets: tuple[BucketRange, ...]) -> LoanView:
     standings = standing(rows, loan.paid_to_schedule, as_of, closed=loan.status == "closed")
     overdue = sum(s.unpaid for s in standings if s.status is InstallmentStatus.MISSED)
-    dpd = days_past_due(standings, as_of)
-    return LoanView(loan, business_date, as_of, standings, dpd, overdue,
+    since = delinquent_since(standings)
+    dpd = days_past_due_from(since, as_of)
+    return LoanView(loan, business_date, as_of, standings, since, dpd, overdue,
                     bucket_for(dpd, buckets))
+
+
+@dataclass(frozen=True)
+class LoanSummary:
+    """One loan of a page: the figures of its LoanView, computed in SQL by the same rules."""
+
+    row: LoanSummaryRow
+    as_of: date
+    days_past_due: int
+    bucket: Bucket
+
+
+@dataclass(frozen=True)
+class LoanPage:
+    items: list[LoanSummary]
+    next_cursor: str | None
+
+
+async def loan_page(ctx: ServicingContext, *, cursor: str | None, limit: int,
+                    status: str | None) -> LoanPage:
+    """Loans in loan id order after ``cursor``, as of the last closed business date."""
+    async with ctx.sessions() as session:
+        as_of, _ = await _calendar_dates(ctx, session)
+        rows = await page_of_loans(session, as_of=as_of, cursor=cursor, limit=limit,
+                                   status=status)
+        buckets = await load_buckets(session)
+    items = []
+    for row in rows:
+        dpd = days_past_due_from(row.delinquent_since, as_of)
+        items.append(LoanSummary(row, as_of, dpd, bucket_for(dpd, buckets)))
+    return LoanPage(items, rows[-1].loan_id if len(rows) == limit else None)
 
 
 @dataclass(frozen=True)

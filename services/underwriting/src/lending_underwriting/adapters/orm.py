@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     Numeric,
@@ -109,7 +110,9 @@ def business_dates_columns() -> list[Column[Any]]:
 
 
 decisions = Table("decisions", metadata, *decisions_columns())
-referrals = Table("referrals", metadata, *referrals_columns())
+# The referral queue reads a status in decide_by order (migration 0003 made the index).
+referrals = Table("referrals", metadata, *referrals_columns(),
+                  Index("ix_referrals_status_decide_by", "status", "decide_by"))
 parked_applications = Table("parked_applications", metadata, *parked_columns())
 borrower_loans = Table("borrower_loans", metadata, *borrower_loans_columns())
 parked_loan_events = Table("parked_loan_events", metadata, *parked_loan_events_columns())

@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -137,12 +137,16 @@ def fit_logistic(x: Any, y: Any, l2: float = L2) -> Any:
 
 def train(path: Path, target: str, *, bad_value: str = "1", test_size: float = 0.3,
           seed: int = 42, grades: Sequence[tuple[str, Decimal]] = (),
-          scaling: Scaling | None = None, version: str | None = None
+          scaling: Scaling | None = None, version: str | None = None,
+          progress: Callable[[str], None] | None = None,
           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``progress`` hears each step (a large CSV takes minutes)."""
     import numpy as np
 
+    say = progress or (lambda _: None)
     scaling = scaling or Scaling()
     table = read_table(path, target, bad_value)
+    say(f"read {len(table.rows)} rows, {len(table.columns)} columns")
     train_idx, test_idx = split(len(table.rows), test_size, seed)
     y = [table.bads[i] for i in train_idx]
     goods, bads = len(y) - sum(y), sum(y)
@@ -150,7 +154,8 @@ def train(path: Path, target: str, *, bad_value: str = "1", test_size: float = 0
         raise TrainingError("the training rows need both goods and bads, and a holdout")
     selection: list[dict[str, Any]] = []
     candidates: list[FeatureBins] = []
-    for column in table.columns:
+    for k, column in enumerate(table.columns, start=1):
+        say(f"[{k}/{len(table.columns)}] binning {column}")
         values = [table.rows[i][column] for i in train_idx]
         kind = column_kind(values)
         if kind is None:
@@ -170,6 +175,7 @@ def train(path: Path, target: str, *, bad_value: str = "1", test_size: float = 0
     while True:
         if not candidates:
             raise TrainingError("no column predicts the target (all IV below the minimum)")
+        say(f"fitting the logistic regression on {len(candidates)} features")
         x = np.array([[1.0] + [f.woe_of(table.rows[i][f.name]) for f in candidates]
                       for i in train_idx])
         beta = fit_logistic(x, np.array(y, dtype=float))
@@ -185,6 +191,7 @@ def train(path: Path, target: str, *, bad_value: str = "1", test_size: float = 0
     artifact = _artifact(candidates, beta, scaling, table, target, bad_value, seed, test_size,
                          len(train_idx), selection, version)
     scorecard = Scorecard(artifact)
+    say(f"scoring {len(train_idx)} training and {len(test_idx)} holdout rows")
     report = {
         "model_version": artifact["model_version"],
         "train": evaluate_rows(scorecard, [table.rows[i] for i in train_idx], y, grades),

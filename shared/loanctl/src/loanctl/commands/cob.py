@@ -116,17 +116,39 @@ def run(
         "--allow-future-date", help="Close days later than today's date (a simulation, a "
         "test); recorded on each day closed")] = False,
     as_json: JsonFlag = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines (on "
+                                        "stderr) while the days close")] = False,
 ) -> None:
-    """Close each business day after the last closed one, in order, up to --as-of."""
-    from lending_servicing.service_layer.day_close import CloseBusinessDays, close_business_days
+    """Close each business day after the last closed one, in order, up to --as-of.
+
+    A catch-up of many days says each day on stderr as it closes ([k/N]); --quiet keeps
+    only the summary at the end."""
+    from lending_servicing.service_layer.day_close import (
+        CloseBusinessDays,
+        ClosedDay,
+        close_business_days,
+        days_to_close,
+    )
 
     command = CloseBusinessDays(_parse_date(as_of), by=cli_actor(),
                                 allow_future_date=allow_future_date)
     up_to = command.up_to
-    result = _run_against_servicing(lambda ctx: close_business_days(ctx, command))
-    days = [{"business_date": d.business_date.isoformat(),
-             "next_business_date": d.next_business_date.isoformat(),
-             "seconds": round(d.seconds, 3), **d.counts.as_dict()} for d in result.closed]
+
+    async def close(ctx: Any) -> Any:
+        if quiet:
+            return await close_business_days(ctx, command)
+        total = len(await days_to_close(ctx, up_to))
+        done = 0
+
+        def say(day: ClosedDay) -> None:
+            nonlocal done
+            done += 1
+            typer.echo(f"[{done}/{total}] {_line(_day(day))}", err=True)
+
+        return await close_business_days(ctx, command, on_closed=say)
+
+    result = _run_against_servicing(close)
+    days = [_day(d) for d in result.closed]
     business_date = result.business_date.isoformat() if result.business_date else None
     if as_json:
         typer.echo(json.dumps({"requested": up_to.isoformat(), "closed": days,
@@ -136,11 +158,25 @@ def run(
         typer.echo(f"nothing to close: business days up to {up_to} are closed already "
                    f"(business date {business_date})")
         return
-    for d in days:
-        typer.echo(f"closed {d['business_date']} in {d['seconds']}s: "
-                   f"{d['payments_missed']} missed, {d['delinquency_changes']} delinquency "
-                   f"changes, {d['reminders']} reminders, {d['matured']} matured")
+    if quiet:
+        for d in days:
+            typer.echo(_line(d))
+    else:
+        typer.echo(f"closed {len(days)} business day{'s' if len(days) > 1 else ''}, "
+                   f"{days[0]['business_date']} to {days[-1]['business_date']}")
     typer.echo(f"business date is now {business_date}")
+
+
+def _day(d: Any) -> dict[str, Any]:
+    return {"business_date": d.business_date.isoformat(),
+            "next_business_date": d.next_business_date.isoformat(),
+            "seconds": round(d.seconds, 3), **d.counts.as_dict()}
+
+
+def _line(d: dict[str, Any]) -> str:
+    return (f"closed {d['business_date']} in {d['seconds']}s: {d['payments_missed']} missed, "
+            f"{d['delinquency_changes']} delinquency changes, {d['reminders']} reminders, "
+            f"{d['matured']} matured")
 
 
 @app.command()

@@ -21,9 +21,9 @@ app = typer.Typer(help="List and replay dead-lettered events.", no_args_is_help=
 def bootstrap_servers() -> str:
     if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         return servers
-    from lending_devstack import DevstackSettings
+    from loanctl.commands._local import devstack
 
-    return DevstackSettings().kafka_bootstrap
+    return str(devstack().DevstackSettings().kafka_bootstrap)
 
 
 @app.command("list")

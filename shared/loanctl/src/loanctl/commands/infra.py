@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from lending_devstack import DevstackError, DevstackSettings, Infra
+from loanctl.commands._local import devstack
 
 app = typer.Typer(help="Start, stop and inspect the local PostgreSQL and Kafka.",
                   no_args_is_help=True)
 
 
-def _fail(exc: DevstackError) -> None:
+def _infra() -> Any:
+    local = devstack()
+    return local.Infra(local.DevstackSettings())
+
+
+def _fail(exc: Exception) -> None:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(1)
 
@@ -18,10 +25,10 @@ def _fail(exc: DevstackError) -> None:
 @app.command()
 def up() -> None:
     """Start PostgreSQL and Kafka if they are not running; create databases and topics."""
-    infra = Infra(DevstackSettings())
+    infra = _infra()
     try:
         infra.up()
-    except DevstackError as exc:
+    except devstack().DevstackError as exc:
         _fail(exc)
     for line in infra.status().lines():
         typer.echo(line)
@@ -30,12 +37,12 @@ def up() -> None:
 @app.command()
 def down() -> None:
     """Stop the local PostgreSQL and Kafka (an external server is left alone)."""
-    Infra(DevstackSettings()).down()
+    _infra().down()
     typer.echo("stopped")
 
 
 @app.command()
 def status() -> None:
     """Say what runs where."""
-    for line in Infra(DevstackSettings()).status().lines():
+    for line in _infra().status().lines():
         typer.echo(line)

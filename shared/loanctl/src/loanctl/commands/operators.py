@@ -1,4 +1,7 @@
-"""`loanctl operators create|rotate|revoke`: staff API keys for the ops endpoints, by role."""
+"""`loanctl operators create|rotate|revoke`: staff API keys for the ops endpoints, by role.
+
+Operator keys expire (INTAKE_OPERATOR_KEY_TTL_DAYS, 90 by default): `rotate` renews, issuing
+a new key that expires that long from now and revoking the old one."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ def create(
     role: Annotated[str, typer.Option(help="underwriter, servicer, collector or admin")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Create an operator; prints its API key once (only its hash is kept)."""
+    """Create an operator; prints its API key once (only its hash is kept) and its expiry."""
     from lending_intake.service_layer import credentials
 
     try:
@@ -28,19 +31,22 @@ def create(
         fail(f"an operator named {name!r} exists; `loanctl operators rotate {name!r}`")
     except ValueError as exc:
         fail(str(exc))
-    emit({"operator_id": issued.principal_id, "api_key": issued.api_key}, as_json)
+    emit({"operator_id": issued.principal_id, "api_key": issued.api_key,
+          "expires_at": issued.expires_at}, as_json)
 
 
 @app.command()
 def rotate(operator: str, as_json: JsonFlag = False) -> None:
-    """Issue a new API key (by operator id or name); the previous keys stop working."""
+    """Renew: a new API key (by operator id or name) with a fresh expiry; the previous keys
+    stop working."""
     from lending_intake.service_layer import credentials
 
     try:
         issued = run_against_intake(lambda s: credentials.rotate(s, operator, kind=OPERATOR))
     except credentials.PrincipalNotFoundError:
         fail(f"no operator {operator!r}")
-    emit({"operator_id": issued.principal_id, "api_key": issued.api_key}, as_json)
+    emit({"operator_id": issued.principal_id, "api_key": issued.api_key,
+          "expires_at": issued.expires_at}, as_json)
 
 
 @app.command()

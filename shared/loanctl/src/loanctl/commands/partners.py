@@ -1,4 +1,5 @@
-"""`loanctl partners create|rotate|revoke`: partner channels and their API keys."""
+"""`loanctl partners create|rotate|revoke|rotate-webhook-secret|set-webhook-url`: partner
+channels, their API keys and their webhook secrets."""
 
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ def _rate(value: str | None) -> int | None:
 def create(
     name: str,
     webhook_url: Annotated[str | None, typer.Option(help="Where status webhooks go")] = None,
-    rate_limit: Annotated[str | None, typer.Option(help="Requests per second, e.g. 50/s")] = None,
+    rate_limit: Annotated[str | None, typer.Option(
+        help="Requests per second, e.g. 50/s (default: INTAKE_DEFAULT_PARTNER_RATE_LIMIT_"
+        "PER_SECOND)")] = None,
     channel: Annotated[str, typer.Option(help="app, web, merchant or supply_chain")] = "app",
     as_json: JsonFlag = False,
 ) -> None:
-    """Create a partner; prints its API key and webhook secret once (only hashes are kept)."""
+    """Create a partner; prints its API key and webhook secret once (the key is kept only as
+    a hash, the secret only encrypted)."""
     from lending_intake.service_layer import credentials
 
     limit = _rate(rate_limit)
@@ -41,7 +45,7 @@ def create(
     except credentials.PrincipalExistsError:
         fail(f"a partner named {name!r} exists; `loanctl partners rotate {name!r}` "
              "issues it a new key")
-    except ValueError as exc:
+    except ValueError as exc:  # a bad channel, or a webhook URL intake will not call
         fail(str(exc))
     emit({"partner_id": issued.principal_id, "api_key": issued.api_key,
           "webhook_secret": issued.webhook_secret}, as_json)
@@ -69,3 +73,34 @@ def revoke(partner: str, as_json: JsonFlag = False) -> None:
     except credentials.PrincipalNotFoundError:
         fail(f"no partner {partner!r}")
     emit({"partner": partner, "revoked_key_ids": key_ids}, as_json)
+
+
+@app.command("rotate-webhook-secret")
+def rotate_webhook_secret(partner: str, as_json: JsonFlag = False) -> None:
+    """Issue a new webhook signing secret (by partner id or name), printed once; webhooks
+    are signed with it from now on."""
+    from lending_intake.service_layer import credentials
+
+    try:
+        issued = run_against_intake(lambda s: credentials.rotate_webhook_secret(s, partner))
+    except credentials.PrincipalNotFoundError:
+        fail(f"no partner {partner!r}")
+    emit({"partner_id": issued.principal_id, "webhook_secret": issued.webhook_secret}, as_json)
+
+
+@app.command("set-webhook-url")
+def set_webhook_url(
+    partner: str,
+    url: Annotated[str | None, typer.Argument(help="https URL; omit to stop webhooks")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Point the partner's status webhooks at URL (a public https endpoint)."""
+    from lending_intake.service_layer import credentials
+
+    try:
+        run_against_intake(lambda s: credentials.set_webhook_url(s, partner, url))
+    except credentials.PrincipalNotFoundError:
+        fail(f"no partner {partner!r}")
+    except ValueError as exc:
+        fail(str(exc))
+    emit({"partner": partner, "webhook_url": url}, as_json)

@@ -26,6 +26,10 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
+
+
 def _grades() -> Any:
     from lending_underwriting.adapters.policy_file import load_policy_book
 
@@ -42,8 +46,12 @@ def train(
     seed: Annotated[int, typer.Option(help="Seed of the train/holdout split")] = 42,
     version: Annotated[str | None, typer.Option(help="Model version (default: content hash)")
                        ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines on stderr")
+                     ] = False,
 ) -> None:
-    """Trains on CSV, prints holdout metrics as JSON and writes a versioned artifact."""
+    """Trains on CSV, prints holdout metrics as JSON and writes a versioned artifact.
+
+    Says each step on stderr as it goes (stdout is the JSON alone); --quiet: nothing."""
     from lending_underwriting.training.trainer import TrainingError, write_artifact
     from lending_underwriting.training.trainer import train as run
 
@@ -53,12 +61,15 @@ def train(
         raise _fail("--test-size: must be between 0 and 1")
     try:
         artifact, report = run(csv, target, bad_value=bad_value, test_size=test_size,
-                               seed=seed, grades=_grades(), version=version)
+                               seed=seed, grades=_grades(), version=version,
+                               progress=None if quiet else _say)
     except TrainingError as exc:
         raise _fail(str(exc)) from exc
     except ImportError as exc:  # numpy: the underwriting package's ``train`` extra
         raise _fail(f"training needs lending-underwriting[train]: {exc}") from exc
     write_artifact(out, artifact, report)
+    if not quiet:
+        _say(f"wrote {out / 'scorecard.json'}")
     typer.echo(json.dumps({**report, "artifact": str(out / "scorecard.json")}, indent=2))
 
 

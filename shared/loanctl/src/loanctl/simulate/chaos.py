@@ -18,10 +18,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from lending_devstack.settings import SERVICES, DevstackSettings
+from lending_events import TOPIC_BY_SERVICE
 
-KINDS = (*SERVICES, "kafka", "postgres")
+if TYPE_CHECKING:
+    from lending_devstack.settings import DevstackSettings
+
+KINDS = (*TOPIC_BY_SERVICE, "kafka", "postgres")
+
+
+def _local_settings() -> Any:
+    from loanctl.commands._local import devstack
+
+    return devstack().DevstackSettings()
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def kill(kind: str, pid: int) -> None:
 class Chaos:
     seed: int
     days: int
-    settings: DevstackSettings = field(default_factory=DevstackSettings)
+    settings: DevstackSettings = field(default_factory=_local_settings)
     say: Callable[[str], None] = lambda line: None
     killed: list[Killed] = field(default_factory=list)
     _plan: list[Kill] = field(default_factory=list)

@@ -25,14 +25,16 @@ from loanctl.simulate.keys import Actor, Keys, issue_keys
 
 
 def default_urls() -> ServiceUrls:
-    from lending_devstack.settings import SERVICE_PORTS
+    from loanctl.commands._local import devstack
+
+    service_ports = devstack().SERVICE_PORTS
     from lending_simulators import SIMULATORS
 
     def url(name: str, port: int, prefix: str = "") -> str:
         return f"http://127.0.0.1:{os.environ.get(f'{prefix}{name.upper()}_PORT', port)}"
 
     return ServiceUrls(
-        **{name: url(name, port) for name, port in SERVICE_PORTS.items()},
+        **{name: url(name, port) for name, port in service_ports.items()},
         payout_provider=url("payout_provider", SIMULATORS["payout_provider"], "SIM_"),
         sms_gateway=url("sms_gateway", SIMULATORS["sms_gateway"], "SIM_"))
 
@@ -40,6 +42,8 @@ def default_urls() -> ServiceUrls:
 def simulate(
     loans: Annotated[int, typer.Option(min=1, help="Loans to put on the book")] = 300,
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of business days")] = 4,
+    days: Annotated[int | None, typer.Option(min=1, max=3660, help="Business days to live "
+                                             "instead of --months (short runs)")] = None,
     seed: Annotated[int, typer.Option(help="The same seed gives the same book")] = 7,
     mix: Annotated[str | None, typer.Option(help="Repayment behaviours, e.g. on_time=0.6,"
                                             "late=0.2,partial=0.05,early_settle=0.05,"
@@ -73,7 +77,7 @@ def simulate(
         raise typer.BadParameter(str(exc), param_hint="--mix") from None
     plan = Plan(loans=loans, months=months, seed=seed, mix=chosen_mix,
                 products=None if products == "all" else tuple(products.split(",")),
-                arrivals_per_day=arrivals_per_day)
+                arrivals_per_day=arrivals_per_day, days=days)
     keys = _keys(partners, admin_key, underwriter_key, collector_key, checker_key, partner_key)
     started = time.monotonic()
     sim = asyncio.run(_run(plan, keys, chaos, quiet))
@@ -158,11 +162,16 @@ class _Progress:
 def result_of(sim: Simulation, seconds: float) -> dict[str, Any]:
     checker, figures = sim.checker, sim.figures
     return {
-        "plan": {"loans": sim.plan.loans, "months": sim.plan.months, "seed": sim.plan.seed,
+        "plan": {"loans": sim.plan.loans, "months": sim.plan.months,
+                 "days": sim.plan.days, "seed": sim.plan.seed,
                  "mix": {k.value: v for k, v in sim.plan.mix.items()},
                  "products": [p.code for p in sim.products]},
         "first_day": sim.first_day, "last_day": sim.last_day,
         "seconds": round(seconds, 1),
+        "speed": {"days": sim.days_lived, "loan_days": sim.loan_days,
+                  "loan_days_per_second": round(sim.loan_days / seconds, 1) if seconds else None,
+                  "seconds_per_day": round(seconds / sim.days_lived, 2)
+                  if sim.days_lived else None},
         "summary": figures.summary(),
         "months": [_plain(asdict(m)) for m in figures.months],
         "vintages": {k: [str(v) for v in curve]

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -41,6 +41,7 @@ class Plan:
     mix: dict[Behaviour, float]
     products: tuple[str, ...] | None  # None: every product the catalogue offers
     arrivals_per_day: int | None
+    days: int | None = None  # business days to live instead of whole months
 
 
 @dataclass
@@ -64,6 +65,8 @@ class Simulation:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent, by phase
     next_borrower: int = 0
+    days_lived: int = 0
+    loan_days: int = 0  # loans on the book summed over the days lived: the run's work
     verify: bool = True  # `loanctl ledger verify` at the end (needs the ledger's database)
     chaos: bool = False
     say: Callable[[str], None] = lambda line: None
@@ -85,7 +88,8 @@ class Simulation:
         self.products = await self._catalogue()
         today = await self._business_date()
         self.first_day = today
-        end = _add_months(today, self.plan.months)
+        end = (today + timedelta(days=self.plan.days) if self.plan.days
+               else _add_months(today, self.plan.months))
         days_total = (end - today).days
         per_day = self.plan.arrivals_per_day or _default_arrivals(self.plan, days_total)
         self.kills = Chaos(self.plan.seed, days_total, say=self.say) if self.chaos else None
@@ -96,6 +100,8 @@ class Simulation:
             await self._live(today, per_day)
             today = await self._close(today)
             done += 1
+            self.days_lived, self.loan_days = done, self.loan_days + len(
+                self.book.at(Stage.ACTIVE))
             self.on_day(DayProgress(today, done, days_total, self.book.disbursed, 0.0,
                                     len(self.checker.violations)))
         self.last_day = today
@@ -284,15 +290,22 @@ class Simulation:
 
     async def _activate(self, loan: SimLoan, today: date) -> None:
         view = await self.servicing_view(loan)
+        ledger = (await self.api.get("ledger", f"/v1/loans/{loan.application_id}",
+                                     self.keys.admin.key)).expect("the ledger's loan")
+        # The money may have gone out on an earlier business day than the run noticed.
+        disbursed_on = date.fromisoformat(ledger.get("disbursed_on") or today.isoformat())
         loan.stage = Stage.ACTIVE
-        loan.disbursed_on = today
+        loan.disbursed_on = disbursed_on
         loan.principal = Decimal(view["principal"])
         loan.schedule = _schedule(view)
-        self.checker.born(loan, view, today)
+        self.checker.born(loan, view, disbursed_on)
 
     async def _read_outcomes(self, today: date) -> None:
-        """After the close, the offers left open past their expiry: the run notices."""
+        """After the close, the offers left open past their expiry: the run notices. Only
+        offers whose expiry has passed (by the business date or the wall clock) are read."""
         for loan in self.book.at(Stage.APPROVED):
+            if not _expiry_passed(loan.offer or {}, today):
+                continue
             app = await self._status(loan)
             if app["status"] == "expired":
                 loan.stage = Stage.EXPIRED
@@ -399,6 +412,16 @@ def _add_months(day: date, months: int) -> date:
         except ValueError:
             continue
     raise ValueError(day)
+
+
+def _expiry_passed(offer: dict[str, Any], today: date) -> bool:
+    from datetime import UTC, datetime
+
+    expires = offer.get("expires_at")
+    if expires is None:
+        return True
+    at = datetime.fromisoformat(str(expires))
+    return at.date() <= today or at <= datetime.now(UTC)
 
 
 def _utc_now() -> str:

@@ -39,25 +39,25 @@ def issue_keys(partners: int, prefix: str = "sim") -> Keys:
     from lending_intake.service_layer import credentials
     from loanctl.commands._credentials import run_against_intake
 
-    async def issue(sessions: Any) -> Keys:
+    async def issue(issuer: Any) -> Keys:
         async def created_or_rotated(name: str, kind: str,
                                      create: Callable[[], Awaitable[Any]]) -> Actor:
             try:
                 made = await create()
             except credentials.PrincipalExistsError:
-                made = await credentials.rotate(sessions, name, kind=kind)
+                made = await credentials.rotate(issuer, name, kind=kind)
             return Actor(name, made.principal_id, made.api_key)
 
         channels = []
         for n in range(1, partners + 1):
             name = f"{prefix}-partner-{n}"
             channels.append(await created_or_rotated(name, "partner", partial(
-                credentials.create_partner, sessions, name, rate_limit=10_000)))
+                credentials.create_partner, issuer, name, rate_limit=10_000)))
         staff = {}
         for who, role in OPERATORS:
             name = f"{prefix}-{who}"
             staff[who] = await created_or_rotated(name, "operator", partial(
-                credentials.create_operator, sessions, name, role=role))
+                credentials.create_operator, issuer, name, role=role))
         return Keys(tuple(channels), staff["admin"], staff["underwriter"],
                     staff["collector"], staff["checker"])
 

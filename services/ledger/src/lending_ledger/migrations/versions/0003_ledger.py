@@ -5,6 +5,7 @@ Revises: 0002
 """
 
 from alembic import op
+from sqlalchemy import MetaData, Table
 
 from lending_ledger.adapters import orm
 
@@ -19,12 +20,23 @@ TABLES = (
     orm.accrual_runs,
 )
 APPEND_ONLY = ("events", "journal_entries", "journal_lines")
+# Columns that later revisions add (0005: approved_terms.traceparent). This revision builds
+# the tables from the ORM, so it leaves those out and stays what it was when written.
+ADDED_LATER = {"approved_terms": ("traceparent",)}
+
+
+def as_written(table: Table) -> Table:
+    later = ADDED_LATER.get(table.name)
+    if not later:
+        return table
+    return Table(table.name, MetaData(),
+                 *(column._copy() for column in table.columns if column.name not in later))
 
 
 def upgrade() -> None:
     bind = op.get_bind()
     for table in TABLES:
-        table.create(bind)
+        as_written(table).create(bind)
     op.execute(
         "CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         "RAISE EXCEPTION '% is append-only: correct with a reversing event, never an edit', "
