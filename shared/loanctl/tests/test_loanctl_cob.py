@@ -95,7 +95,7 @@ def test_cob_run_ahead_of_today_needs_the_override_and_records_who_ran_it(
     done = cli.invoke(app, ["cob", "run", "--as-of", ahead, "--allow-future-date", "--json"],
                       env=env)
     assert done.exit_code == 0, done.output
-    assert json.loads(done.output)["closed"][-1]["business_date"] == ahead
+    assert json.loads(done.stdout)["closed"][-1]["business_date"] == ahead
     rows = asyncio.run(calendar_rows(database_url))
     assert [r[1] for r in rows] == [False, True, True]  # today, then two days ahead
     assert {r[0] for r in rows} == {cli_actor()} and cli_actor().startswith("loanctl:")
