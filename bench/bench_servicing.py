@@ -41,7 +41,7 @@ from lending_devstack import Infra
 from lending_platform.database import session_factory, upgrade_to_head
 from lending_servicing.adapters.close_partitions import SQL as SLICE
 from lending_servicing.service_layer.context import ServicingContext, ServicingPolicy
-from lending_servicing.service_layer.day_close import close_business_days
+from lending_servicing.service_layer.day_close import CloseBusinessDays, close_business_days
 
 TODAY = date(2025, 6, 16)
 INSTALLMENT = 11_000  # 100.00 principal + 10.00 interest, in cents
@@ -178,7 +178,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             scan_s, scan_rows = await timed(engine, RAW_SCAN)
             indexed_s, indexed_rows = await timed(engine, RAW_INDEXED)
             began = time.perf_counter()
-            result = await close_business_days(ctx, TODAY)
+            result = await close_business_days(ctx, CloseBusinessDays(TODAY, by="bench"))
             close_s = time.perf_counter() - began
             [day] = result.closed
             counts = day.counts

@@ -124,10 +124,11 @@ async def test_a_duplicate_payment_is_applied_once_and_the_books_balance(
         loan = (await client.get(f"/v1/loans/{loan_id}", headers=auth)).json()
         assert loan["status"] == "active" and loan["installments"][0]["settled"] is True
         assert loan["balances"]["total_paid"] == "344.02"
-        events = (await client.get(f"/v1/loans/{loan_id}/events", headers=auth)).json()
+        events = (await client.get(f"/v1/loans/{loan_id}/events", headers=auth)).json()["items"]
         assert [e["type"] for e in events] == [
             "LoanBooked", "PayoutRequested", "LoanDisbursed", "PaymentApplied"]
-        journal = (await client.get(f"/v1/loans/{loan_id}/journal", headers=auth)).json()
+        journal = (await client.get(f"/v1/loans/{loan_id}/journal",
+                                    headers=auth)).json()["items"]
         assert [e["event_type"] for e in journal] == ["LoanDisbursed", "PaymentApplied"]
         for entry in journal:
             debit = sum(float(line["debit"]) for line in entry["lines"])  # display only

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from lending_events import IntegrationEvent, to_envelope, topics
 from lending_platform.testing import running
 from lending_servicing.adapters.close_partitions import PARTITIONS, partition_of
-from lending_servicing.service_layer.day_close import close_business_days
+from lending_servicing.service_layer.day_close import CloseBusinessDays, close_business_days
 from lending_servicing.testing import contract_terms, disbursed, loan_booked, payment_applied
 
 from .intake_helpers import eventually
@@ -108,7 +108,8 @@ async def test_day_closes_and_a_stream_of_payments_on_every_slice_never_deadlock
 
             async def closes() -> None:
                 for n in range(CLOSES):
-                    closed = await close_business_days(ctx, START + timedelta(days=n))
+                    closed = await close_business_days(ctx, CloseBusinessDays(
+                        START + timedelta(days=n), by="ops-closer"))
                     assert [d.business_date for d in closed.closed] == [
                         START + timedelta(days=n)]
                     await asyncio.sleep(0.01)

@@ -86,6 +86,7 @@ async def test_a_restructure_is_requested_only_once_someone_else_approves_it(
             requested.new_installment_count, requested.approved_by,
             str(requested.waive_amount)) == (
         loan, case_id, first, "reschedule", 12, "lead-2", "0.00")
+    assert requested.proposed_by == "agent-1"  # the event names the maker and the checker
     audit = await coll.sql("SELECT kind, performed_by, reason FROM case_actions"
                            " WHERE case_id = :c AND kind LIKE 'restructure%'"
                            " ORDER BY performed_at", c=case_id)
@@ -104,7 +105,9 @@ async def test_forgiving_money_needs_an_admin_and_a_rejection_publishes_nothing(
         await decide(coll, settlement, "lead-2", "collector")
     assert await decide(coll, settlement, "boss-1", "admin", approve=False) == "rejected"
     again = await propose(coll, case_id, "rate_change", new_annual_rate=Decimal("0.05"))
-    assert await decide(coll, again, "lead-2", "collector") == "approved"
+    with pytest.raises(ApprovalRefusedError):  # the cut forgoes interest: an admin's call
+        await decide(coll, again, "lead-2", "collector")
+    assert await decide(coll, again, "boss-1", "admin") == "approved"
     [requested] = await coll.outbox("RestructureRequested")
     assert (requested.kind, requested.new_annual_rate) == ("restructure", Decimal("0.05"))
 
@@ -140,6 +143,7 @@ async def test_the_day_close_recommends_a_write_off_once_and_an_admin_approves_i
     [asked] = await coll.outbox("WriteOffRequested")
     assert (asked.loan_id, asked.case_id, asked.days_past_due, asked.approved_by,
             asked.reason) == (loan, case_id, 181, "boss-1", "policy_dpd_reached")
+    assert asked.proposed_by == "system"
     await coll.deliver(event("LoanWrittenOff", loan, days_past_due=181,
                              effective_date=on + timedelta(days=2)))
     [closed] = await coll.outbox("CollectionCaseClosed")
@@ -245,3 +249,35 @@ async def test_the_portfolio_report_gives_past_dates_as_they_were(coll: Collecti
     # the past does not move: the 1 March figures again, after everything since
     async with coll.ctx.sessions() as session:
         assert await report.portfolio(session, mar1) == before
+
+
+async def test_a_rate_cut_counts_the_interest_it_forgoes_toward_the_approval_tier(
+        coll: Collections):
+    _, case_id = await delinquent_loan(coll)  # 1000.00 at 12%, installments left: 2
+    to_zero = await propose(coll, case_id, "rate_change", new_annual_rate=Decimal("0"))
+    [row] = await coll.sql("SELECT approver_roles, waive_amount, forgone_interest "
+                           "FROM recovery_proposals WHERE proposal_id = :p", p=to_zero)
+    assert row.approver_roles == ["admin"] and row.waive_amount == 0
+    assert row.forgone_interest > 0  # every cent of the remaining interest
+    with pytest.raises(ApprovalRefusedError):
+        await decide(coll, to_zero, "lead-2", "collector")
+    assert await coll.outbox("RestructureRequested") == []
+
+
+@pytest.mark.parametrize("rate", ["0.13", "1"])
+async def test_a_recovery_plan_never_raises_a_loans_rate(coll: Collections, rate: str):
+    _, case_id = await delinquent_loan(coll)
+    with pytest.raises(ProposalInvalidError, match="never raises the rate") as refused:
+        await propose(coll, case_id, "rate_change", new_annual_rate=Decimal(rate))
+    assert refused.value.field == "new_annual_rate"
+    assert await coll.sql("SELECT 1 FROM recovery_proposals") == []
+
+
+async def test_a_rate_change_on_a_loan_whose_terms_collections_never_saw_is_refused(
+        coll: Collections):
+    loan = f"app-{uuid.uuid4().hex[:10]}"  # delinquency first: a stub without terms
+    await coll.deliver(delinquency(loan, FEB16, 1, "current", "dpd_1_30"))
+    [case] = await coll.sql("SELECT case_id FROM cases WHERE loan_id = :l", l=loan)
+    with pytest.raises(ProposalInvalidError, match="contract terms") as refused:
+        await propose(coll, case.case_id, "rate_change", new_annual_rate=Decimal("0.05"))
+    assert refused.value.field == "new_annual_rate"

@@ -115,13 +115,14 @@ def test_approval_rules_pick_the_roles_by_kind_and_amount_waived():
     assert RECOVERY.approver_roles("term_extension", Decimal("0.01")) == {"admin"}
     assert RECOVERY.approver_roles("settlement", Decimal("100")) == {"admin"}
     assert RECOVERY.approver_roles("write_off", Decimal("0")) == {"admin"}
-    narrow = policy_from_dict({"version": "x", "write_off_at_dpd": 90, "approval": [
+    narrow = policy_from_dict({"version": "x", "write_off_at_dpd": 90, "legal_apr_cap": "0.24",
+                               "approval": [
         {"kinds": ["reschedule"], "max_waive": "10", "roles": ["collector"]}]})
     with pytest.raises(ProposalInvalidError) as refused:
         narrow.approver_roles("reschedule", Decimal("10.01"))
     assert refused.value.field == "waive_amount"
     with pytest.raises(StrategyFileError):
-        policy_from_dict({"version": "x", "write_off_at_dpd": 90,
+        policy_from_dict({"version": "x", "write_off_at_dpd": 90, "legal_apr_cap": "0.24",
                           "approval": [{"kinds": ["gift"], "roles": ["admin"]}]})
 
 
@@ -197,3 +198,37 @@ def test_the_html_report_is_self_contained_with_charts_and_escapes_names():
     empty = render({"as_of": "2025-03-31", "snapshot_date": None, "period_start": None,
                     "period_days": 30, "segments": []})
     assert "No loans." in empty
+
+
+# --- rate changes --------------------------------------------------------------------------
+
+def _terms_at(rate: str) -> dict[str, object]:
+    from lending_events.samples import sample_event
+
+    terms = sample_event("LoanBooked").terms.model_dump(mode="json")  # type: ignore[attr-defined]
+    return {**terms, "annual_rate": rate}
+
+
+def test_a_cut_to_zero_forgoes_all_the_remaining_interest_and_no_cut_forgoes_none():
+    from lending_collections.domain.rate_change import RateChange, forgone_interest
+
+    terms = _terms_at("0.12")  # 1000.00, monthly, due 15 Feb, 15 Mar, 15 Apr 2025
+    plan = RateChange(Decimal("0"), date(2025, 2, 20))
+    everything = forgone_interest(terms, 100_000, plan)
+    half = forgone_interest(terms, 100_000, replace(plan, new_annual_rate=Decimal("0.06")))
+    assert everything > half > 0
+    assert forgone_interest(terms, 100_000, replace(plan, new_annual_rate=Decimal("0.12"))) == 0
+    longer = forgone_interest(terms, 100_000, replace(plan, new_installment_count=12))
+    assert longer > everything  # more installments at the old rate: more interest given up
+
+
+def test_no_rate_above_the_loans_or_the_legal_cap():
+    from lending_collections.domain.rate_change import check_rate
+
+    check_rate(_terms_at("0.30"), Decimal("0.24"), Decimal("0.24"))
+    with pytest.raises(ProposalInvalidError, match="legal APR cap"):
+        check_rate(_terms_at("0.30"), Decimal("0.25"), Decimal("0.24"))
+    with pytest.raises(ProposalInvalidError, match="never raises the rate"):
+        check_rate(_terms_at("0.12"), Decimal("0.1201"), Decimal("0.24"))
+    with pytest.raises(ProposalInvalidError, match="contract terms"):
+        check_rate(None, Decimal("0.05"), Decimal("0.24"))

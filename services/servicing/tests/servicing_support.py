@@ -65,8 +65,12 @@ class Servicing:
             for env in envelopes])
         await self.consumer.drain()
 
-    async def close(self, up_to: date) -> day_close.CloseResult:
-        return await day_close.close_business_days(self.ctx, up_to)
+    async def close(self, up_to: date, *, by: str = "test-admin",
+                    allow_future_date: bool = True) -> day_close.CloseResult:
+        """Closes days up to ``up_to``; these tests move the business date past their wall
+        clock (WALL_CLOCK), which takes an admin's override."""
+        return await day_close.close_business_days(self.ctx, day_close.CloseBusinessDays(
+            up_to, by=by, allow_future_date=allow_future_date))
 
     async def outbox(self, event_type: str | None = None) -> list[Envelope]:
         """Every event servicing has written, oldest first, each parsed as a consumer would."""

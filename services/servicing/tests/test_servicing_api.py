@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -231,3 +231,30 @@ async def test_metrics_report_when_the_last_business_day_closed(api: Api) -> Non
     [line] = [x for x in response.text.splitlines()
               if x.startswith("lending_day_close_last_completed_timestamp_seconds ")]
     assert float(line.split()[1]) >= before - 1
+
+
+async def test_closing_ahead_of_the_wall_clock_takes_an_admin_and_the_override(api: Api) -> None:
+    servicer = {"Authorization": f"Bearer {await api.key('ops-1', 'operator', 'servicer')}"}
+    admin = {"Authorization": f"Bearer {await api.key('boss-1', 'operator', 'admin')}"}
+    ahead = (datetime.now(UTC).date() + timedelta(days=3650)).isoformat()
+    close = "/v1/admin/business-day/close"
+    refused = await api.client.post(close, json={"as_of": ahead}, headers=servicer)
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["as_of"]
+    forbidden = await api.client.post(close, json={"as_of": ahead, "allow_future_date": True},
+                                      headers=servicer)
+    assert forbidden.status_code == 403, forbidden.text
+    assert forbidden.json()["errors"] == [{"field": "allow_future_date",
+                                           "message": "admins only"}]
+    end = await api.client.post(close, json={"as_of": "9999-12-31", "allow_future_date": True},
+                                headers=admin)
+    assert end.status_code == 422, end.text
+    assert [e["field"] for e in end.json()["errors"]] == ["as_of"]
+    calendar = (await api.client.get("/v1/admin/business-day", headers=servicer)).json()
+    assert calendar["last_closed"] == "2025-01-31"  # the fixture's close, nothing since
+    allowed = await api.client.post(close, json={"as_of": "2025-02-02",
+                                                 "allow_future_date": True}, headers=admin)
+    assert allowed.status_code == 200, allowed.text
+    rows = await api.servicing.sql("SELECT closed_by FROM business_days "
+                                   "WHERE business_date > '2025-01-31'")
+    assert [r.closed_by for r in rows] == ["boss-1", "boss-1"]

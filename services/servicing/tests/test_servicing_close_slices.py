@@ -129,8 +129,9 @@ async def test_a_day_whose_close_has_begun_cannot_become_a_holiday(servicing):
     await servicing.sql("INSERT INTO day_closes (calendar_id, business_date) "
                         "VALUES ('main', :d)", d=MISSED_DAY)
     with pytest.raises(CalendarError, match="has begun"):
-        await declare_holiday(servicing.ctx, MISSED_DAY, "too late")
-    assert await declare_holiday(servicing.ctx, MISSED_DAY + date.resolution, "ahead") >= 0
+        await declare_holiday(servicing.ctx, MISSED_DAY, "too late", by="ops-1")
+    assert await declare_holiday(servicing.ctx, MISSED_DAY + date.resolution, "ahead",
+                                 by="ops-1") >= 0
 
 
 async def test_the_migrated_schema_is_the_one_the_code_describes(servicing):

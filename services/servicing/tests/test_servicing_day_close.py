@@ -213,8 +213,8 @@ async def test_a_due_date_on_a_holiday_moves_to_the_next_business_day(servicing)
 
     await book(servicing, "loan-h")
     await servicing.close(date(2025, 2, 1))
-    assert await declare_holiday(servicing.ctx, date(2025, 2, 15), "carnival") == 1
-    assert await declare_holiday(servicing.ctx, date(2025, 2, 16), "carnival") == 1
+    assert await declare_holiday(servicing.ctx, date(2025, 2, 15), "carnival", by="ops-1") == 1
+    assert await declare_holiday(servicing.ctx, date(2025, 2, 16), "carnival", by="ops-1") == 1
     result = await servicing.close(date(2025, 2, 17))
     assert date(2025, 2, 15) not in [d.business_date for d in result.closed]
     assert await servicing.data("PaymentMissed") == []  # effectively due 2025-02-17
@@ -223,7 +223,7 @@ async def test_a_due_date_on_a_holiday_moves_to_the_next_business_day(servicing)
     assert missed["due_date"] == "2025-02-15" and missed["days_past_due"] == 1
     closes = await servicing.data("BusinessDayClosed")
     assert {"business_date": "2025-02-14", "next_business_date": "2025-02-17",
-            "calendar_id": "main"} in closes
+            "calendar_id": "main", "closed_by": "test-admin"} in closes
 
 
 async def test_reminders_go_out_once_the_window_opens_and_only_for_unpaid_installments(

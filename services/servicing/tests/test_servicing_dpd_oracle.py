@@ -107,7 +107,7 @@ async def run_scenario(url: str, plans: list[LoanPlan], offsets: list[int],
             books.append(Book(terms))
         holidays = {START + timedelta(days=o) for o in offsets}
         for day in sorted(holidays):
-            await declare_holiday(app.ctx, day, "test")
+            await declare_holiday(app.ctx, day, "test", by="ops-1")
         today = START + timedelta(days=1)
         counter = 0
         for step in steps:

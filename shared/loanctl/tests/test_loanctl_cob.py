@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
+from loanctl.commands.cob import cli_actor
 from loanctl.main import app
 
 pytestmark = pytest.mark.integration
@@ -77,3 +79,35 @@ def test_cob_run_that_cannot_reach_the_database_says_so_in_one_line_and_exits_1(
     assert isinstance(result.exception, SystemExit)  # not an error escaping as a traceback
     assert result.output.startswith("error: cannot reach servicing's database")
     assert result.output.count("\n") == 1
+
+
+def test_cob_run_ahead_of_today_needs_the_override_and_records_who_ran_it(
+        database_url: str) -> None:
+    cli = CliRunner()
+    today = datetime.now(UTC).date()  # SERVICING_TIME_ZONE defaults to UTC
+    env = {"SERVICING_DATABASE_URL": database_url,
+           "SERVICING_INITIAL_BUSINESS_DATE": today.isoformat()}
+    ahead = (today + timedelta(days=2)).isoformat()
+    refused = cli.invoke(app, ["cob", "run", "--as-of", ahead], env=env)
+    assert refused.exit_code == 1, refused.output
+    assert "later than today's date" in refused.output and "Traceback" not in refused.output
+    assert cli.invoke(app, ["cob", "run", "--as-of", today.isoformat()], env=env).exit_code == 0
+    done = cli.invoke(app, ["cob", "run", "--as-of", ahead, "--allow-future-date", "--json"],
+                      env=env)
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["closed"][-1]["business_date"] == ahead
+    rows = asyncio.run(calendar_rows(database_url))
+    assert [r[1] for r in rows] == [False, True, True]  # today, then two days ahead
+    assert {r[0] for r in rows} == {cli_actor()} and cli_actor().startswith("loanctl:")
+
+
+async def calendar_rows(url: str) -> list[tuple[str, bool]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text(
+                "SELECT closed_by, ahead_of_wall_clock FROM business_days "
+                "ORDER BY business_date"))
+            return [(r[0], r[1]) for r in rows]
+    finally:
+        await engine.dispose()

@@ -93,3 +93,26 @@ def test_verify_names_an_unbalanced_entry_and_the_journal_refuses_edits(database
         asyncio.run(execute(database_url, "UPDATE journal_lines SET debit = 0"))
     with pytest.raises(DBAPIError, match="append-only"):
         asyncio.run(execute(database_url, "DELETE FROM events"))
+
+
+def test_verify_compares_the_trial_balance_totals_with_the_journal_and_rebuild_repairs_them(
+        database_url):
+    asyncio.run(seed(database_url, loans=3))
+    cli = CliRunner()
+    assert cli.invoke(app, ["verify", "--database-url", database_url, "--quiet"]).exit_code == 0
+    # half of the totals folded, the rest still deltas: the sum is what counts
+    asyncio.run(execute(database_url, "WITH moved AS (DELETE FROM trial_balance_deltas "
+                        "WHERE delta_id % 2 = 0 RETURNING currency, account, debit, credit) "
+                        "INSERT INTO trial_balance SELECT currency, account, sum(debit), "
+                        "sum(credit) FROM moved GROUP BY 1, 2"))
+    assert cli.invoke(app, ["verify", "--database-url", database_url, "--quiet"]).exit_code == 0
+    asyncio.run(execute(database_url, "INSERT INTO trial_balance_deltas "
+                        "(currency, account, debit, credit) "
+                        "VALUES ('EUR', '1100-principal-receivable', 100, 0)"))
+    bad = cli.invoke(app, ["verify", "--database-url", database_url, "--quiet"])
+    assert bad.exit_code == 1
+    assert "trial balance totals for account 1100-principal-receivable in EUR" in (
+        bad.output)
+    assert cli.invoke(app, ["rebuild", "--database-url", database_url]).exit_code == 0
+    again = cli.invoke(app, ["verify", "--database-url", database_url, "--quiet"])
+    assert again.exit_code == 0, again.output

@@ -10,6 +10,7 @@ from lending_ledger.service_layer.day_close import AccrualWorker
 from lending_ledger.service_layer.disbursement import DisbursementWorker
 from lending_ledger.service_layer.handlers import handlers
 from lending_ledger.service_layer.ledger import LoanLedger, lock_order
+from lending_ledger.service_layer.trial_balance import TrialBalanceFolder
 from lending_messaging.ports import EventPublisher
 from lending_messaging.wakeup import Wakeup
 from lending_platform.runtime import Runtime
@@ -34,6 +35,7 @@ def bootstrap(
         attempts=settings.payout_attempts, backoff=settings.payout_backoff_seconds,
     )
     runtime.ports["ledger"] = ledger
+    runtime.ports["reversal_thresholds"] = settings.reversal_thresholds()
     runtime.backlogs.update(BACKLOGS)
     runtime.ports["payout"] = payout
     runtime.workers["disbursement"] = DisbursementWorker(
@@ -49,4 +51,5 @@ def bootstrap(
     )
     if settings.run_accrual_worker:
         runtime.workers["accrual"] = accrual
+    runtime.workers["trial_balance"] = TrialBalanceFolder(runtime.sessions)
     return runtime

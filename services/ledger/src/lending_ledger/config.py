@@ -1,8 +1,9 @@
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from lending_events.money import MoneyFormatError, to_minor_units
 from lending_platform.settings import ServiceSettings
 
 
@@ -30,3 +31,22 @@ class Settings(ServiceSettings):
     accrual_batch_size: int = Field(default=500, ge=1)
     accrual_poll_seconds: float = Field(default=0.5, gt=0)
     run_accrual_worker: bool = True  # false on replicas that leave the day close to others
+    # Maker-checker: a payment reversal of more than this amount (per currency, e.g.
+    # {"EUR": "500.00"}) waits for a second operator's approval; a currency left out needs
+    # one for every reversal.
+    reversal_approval_above: dict[str, Decimal] = Field(default_factory=dict)
+
+    @field_validator("reversal_approval_above")
+    @classmethod
+    def _amounts_in_their_currency(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for currency, amount in value.items():
+            try:
+                if to_minor_units(amount, currency) < 0:
+                    raise ValueError("must not be negative")
+            except MoneyFormatError as exc:
+                raise ValueError(f"{currency} {amount}: {exc}") from exc
+        return value
+
+    def reversal_thresholds(self) -> dict[str, int]:
+        """The approval thresholds in minor units."""
+        return {c: to_minor_units(a, c) for c, a in self.reversal_approval_above.items()}

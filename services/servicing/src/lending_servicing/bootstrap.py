@@ -26,7 +26,8 @@ def policy_of(settings: Settings) -> ServicingPolicy:
         return None if value is None else Decimal(value)
 
     return ServicingPolicy(
-        calendar_id=settings.calendar_id, initial_business_date=settings.initial_business_date,
+        calendar_id=settings.calendar_id, time_zone=settings.time_zone,
+        initial_business_date=settings.initial_business_date,
         weekend_days=tuple(settings.weekend_days), reminder_days=dict(settings.reminder_days),
         default_tolerance_amount=dec(settings.default_tolerance_amount),
         default_tolerance_rate=dec(settings.default_tolerance_rate),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -19,6 +20,9 @@ class Settings(ServiceSettings):
     service_name: str = "servicing"
     port: int = 8004
     calendar_id: str = Field(default="main", pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    # The lender's time zone (IANA name): a close runs up to today's date there at the
+    # latest, unless an admin overrides it (allow_future_date).
+    time_zone: str = "UTC"
     # Business date before the first close; unset: today's date (UTC) until then.
     initial_business_date: date | None = None
     # Weekdays that are never business days (Monday=0 … Sunday=6). Microloans with daily
@@ -50,6 +54,15 @@ class Settings(ServiceSettings):
     def _long_key(cls, value: SecretStr) -> SecretStr:
         if len(value.get_secret_value()) < 32:
             raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Paris") from exc
         return value
 
     @field_validator("weekend_days")

@@ -117,6 +117,10 @@ class RestructureRequested(CollectionsEvent):
         default=None, description="For a settlement: the discounted amount that closes the loan"
     )
     approved_by: Identifier
+    proposed_by: Identifier | None = Field(
+        default=None, description="Who proposed it (maker): a collector's principal id, or "
+        "'system' for the day close's recommendation; approved_by is the checker (absent "
+        "from requests before it was recorded)")
 
 
 class WriteOffRequested(CollectionsEvent):
@@ -128,6 +132,10 @@ class WriteOffRequested(CollectionsEvent):
     days_past_due: int = Field(ge=0)
     reason: ReasonCode = Field(description=known_codes(WriteOffReason, "Reason"))
     approved_by: Identifier
+    proposed_by: Identifier | None = Field(
+        default=None, description="Who proposed it (maker): a collector's principal id, or "
+        "'system' for the day close's recommendation; approved_by is the checker (absent "
+        "from requests before it was recorded)")
 
 
 class CollectionCaseClosed(CollectionsEvent):

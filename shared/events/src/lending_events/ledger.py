@@ -138,6 +138,12 @@ class PaymentReversed(LedgerEvent):
         "carried into its first installment). Counted against the installments oldest first "
         "(loanmath.unpaid_of). A state total, so applying it twice changes nothing; absent "
         "from events published before it existed")
+    requested_by: Identifier | None = Field(
+        default=None, description="The operator who asked for the reversal (absent on the "
+        "corrections the ledger makes by itself, and on reversals before it was recorded)")
+    approved_by: Identifier | None = Field(
+        default=None, description="The second operator who approved it, when its amount "
+        "needed one (maker-checker)")
 
 
 class FeeCharged(LedgerEvent):

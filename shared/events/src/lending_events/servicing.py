@@ -21,6 +21,9 @@ class BusinessDayClosed(IntegrationEvent):
     calendar_id: Identifier
     business_date: date = Field(description="The day just closed")
     next_business_date: date
+    closed_by: Identifier | None = Field(
+        default=None, description="Who closed it: the operator's principal id, or "
+        "`loanctl:<user>` for the command line (absent from closes before it was recorded)")
 
     @property
     def subject(self) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
+from lending_platform.access_log import AccessLogMiddleware
+from lending_platform.body_limit import BodyLimitMiddleware
 from lending_platform.credential_metrics import install_credential_metrics
 from lending_platform.database import upgrade_to_head_async
 from lending_platform.health import Check, health_router
@@ -63,7 +65,10 @@ def build_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     install_problem_handlers(app)
     install_problem_openapi(app)
+    # Outermost last: the access log sees every answer, the 413 of the body limit included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     install_observability(app, CollectorRegistry())
+    app.add_middleware(AccessLogMiddleware)
     install_credential_metrics(app)
     service_metrics = ServiceMetrics(app.state.metrics_registry)
     app.state.metric_refreshers.append(service_metrics.refresh)

@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from lending_platform.access_log import remember_principal
 from lending_platform.auth_failures import FailureLimiter
 from lending_platform.credentials import (
     OPERATOR,
@@ -75,6 +76,7 @@ async def authenticate(
     if principal is None:
         failures.failed(address)
         raise _unauthorized("The API key is unknown, expired or was revoked.")
+    remember_principal(request, principal)
     limiter: RateLimiter = ports["rate_limiter"]
     wait = limiter.retry_after(principal)
     if wait is not None:

@@ -28,6 +28,9 @@ class JsonFormatter(logging.Formatter):
             line["correlation_id"] = ctx.correlation_id
             if ctx.traceparent:
                 line["traceparent"] = ctx.traceparent
+        fields = getattr(record, "fields", None)  # structured extras: extra={"fields": {...}}
+        if isinstance(fields, dict):
+            line.update(fields)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)

@@ -95,6 +95,9 @@ class ServiceSettings(BaseSettings):
     run_background_workers: bool = True
     log_level: str = "INFO"
     log_json: bool = True
+    # Largest request body the service reads (bytes); larger ones get a 413 problem document
+    # (body_limit.py), whatever the ingress in front allows.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Intake's public keys that sign credential events ("ed25519:<base64url>", comma
     # separated: during a rotation both the old and the new one).
     credential_verify_keys: SecretStr = development_secret(

@@ -46,6 +46,9 @@ loans = Table(
     Column("total_paid", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("applicant_id", Text),  # the borrower: their exposure across loans
+    # The contract terms as LoanBooked (then LoanRestructured) stated them: what prices a
+    # rate change (domain/rate_change.py). NULL: a loan known only from servicing's events.
+    Column("terms", JSONB),
     Index("loans_by_applicant", "applicant_id"),
 )
 
@@ -141,6 +144,8 @@ recovery_proposals = Table(
     Column("status", Text, nullable=False),  # proposed -> approved | rejected
     Column("currency", Text, nullable=False),
     Column("waive_amount", BigInteger, nullable=False, server_default="0"),
+    # interest a rate cut gives up; it counts toward the approval tier with waive_amount
+    Column("forgone_interest", BigInteger, nullable=False, server_default="0"),
     Column("terms", JSONB, nullable=False, server_default="{}"),
     Column("approver_roles", JSONB, nullable=False),
     Column("rules_version", Text, nullable=False),

@@ -42,7 +42,7 @@ async def add_booked_loan(session: AsyncSession, values: dict[str, Any]) -> None
         index_elements=[loans.c.loan_id],
         set_={"partner_id": stmt.excluded.partner_id,
               "product_code": stmt.excluded.product_code,
-              "principal": stmt.excluded.principal}))
+              "principal": stmt.excluded.principal, "terms": stmt.excluded.terms}))
 
 
 async def get_loan(session: AsyncSession, loan_id: str) -> Row[Any] | None:

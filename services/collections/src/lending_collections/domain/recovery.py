@@ -1,8 +1,9 @@
 """Recovery plans: a restructure or settlement proposed on a case, or a write-off recommended
 by the day close, and the approval that must come before collections asks the ledger for it.
 
-Approval rules are data (recovery.toml): by kind and amount waived, which roles may approve.
-Maker-checker: whoever proposed never approves. Nothing is published until approval.
+Approval rules are data (recovery.toml): by kind and amount forgiven (waived, or the interest
+a rate cut forgoes: domain/rate_change.py), which roles may approve. Maker-checker: whoever
+proposed never approves. Nothing is published until approval.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ PLAN_KINDS = {
     "reschedule": "reschedule",  # new count and/or first due date, arrears capitalized
     "term_extension": "reschedule",  # more installments
     "payment_holiday": "reschedule",  # the first due date moves out
-    "rate_change": "restructure",  # a lower rate
+    "rate_change": "restructure",  # a lower rate, never a higher one
     "settlement": "settlement",  # a discounted amount closes the loan
 }
 WRITE_OFF = "write_off"
@@ -123,6 +124,7 @@ class RecoveryPolicy:
     version: str
     write_off_at_dpd: int  # the day close recommends a write-off from here
     rules: tuple[ApprovalRule, ...]  # first match wins
+    legal_apr_cap: Decimal  # no plan sets a rate above it (domain/rate_change.py)
 
     def approver_roles(self, kind: str, waive: Decimal) -> frozenset[str]:
         for rule in self.rules:
@@ -208,7 +210,8 @@ def policy_from_dict(raw: Mapping[str, Any]) -> RecoveryPolicy:
                          None if r.get("max_waive") is None else Decimal(str(r["max_waive"])),
                          frozenset(str(x) for x in r["roles"]))
             for r in raw["approval"])
-        policy = RecoveryPolicy(str(raw["version"]), int(raw["write_off_at_dpd"]), rules)
+        policy = RecoveryPolicy(str(raw["version"]), int(raw["write_off_at_dpd"]), rules,
+                                Decimal(str(raw["legal_apr_cap"])))
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise StrategyFileError(f"recovery: missing or malformed {exc}") from exc
     for rule in rules:

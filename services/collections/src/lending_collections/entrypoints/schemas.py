@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lending_events import Amount, CurrencyCode, from_minor_units
 from lending_events.money import Rate
@@ -14,19 +14,27 @@ from lending_events.vocabulary import CollectionStage, ReasonCode, RepaymentFreq
 Note = Field(min_length=1, max_length=500, description="Why: kept in the case's audit")
 
 
-class AssignmentCreate(BaseModel):
+class RequestBody(BaseModel):
+    """A request body: a field this API does not know is refused (422 naming it), never
+    silently dropped (``capitalise_arrears`` for ``capitalize_arrears`` would otherwise
+    approve a plan without what the collector meant)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssignmentCreate(RequestBody):
     assignee: str = Field(min_length=1, max_length=64)
     reason: str = Note
 
 
-class ContactCreate(BaseModel):
+class ContactCreate(RequestBody):
     channel: str = Field(pattern=r"^(call|sms|email|visit|letter)$")
     outcome: ReasonCode = Field(description="e.g. contacted, no_answer, promise_made, refused")
     stage: CollectionStage = CollectionStage.CALL
     reason: str = Note
 
 
-class PromiseCreate(BaseModel):
+class PromiseCreate(RequestBody):
     amount: Amount
     currency: CurrencyCode
     promised_date: date
@@ -121,7 +129,7 @@ class ContactPublic(BaseModel):
     case_id: str
 
 
-class ProposalCreate(BaseModel):
+class ProposalCreate(RequestBody):
     """A recovery plan for the case; parameters left out keep the loan's current terms."""
 
     kind: str = Field(pattern=r"^(reschedule|term_extension|payment_holiday|rate_change"
@@ -138,7 +146,7 @@ class ProposalCreate(BaseModel):
     reason: str = Note
 
 
-class DecisionCreate(BaseModel):
+class DecisionCreate(RequestBody):
     reason: str = Note
 
 
@@ -150,6 +158,8 @@ class ProposalPublic(BaseModel):
     status: str
     currency: str
     waive_amount: str
+    forgone_interest: str = Field(description="Interest a rate cut gives up over the new "
+                                  "schedule; with waive_amount it chose the approvers")
     terms: dict[str, Any]
     approver_roles: list[str]
     rules_version: str
@@ -166,9 +176,10 @@ class ProposalPublic(BaseModel):
 
     @classmethod
     def of(cls, row: Any) -> ProposalPublic:
-        data = {k: getattr(row, k) for k in cls.model_fields if k != "waive_amount"}
-        return cls(**data, waive_amount=format(
-            from_minor_units(row.waive_amount, row.currency), "f"))
+        money = ("waive_amount", "forgone_interest")
+        data = {k: getattr(row, k) for k in cls.model_fields if k not in money}
+        return cls(**data, **{k: format(from_minor_units(getattr(row, k), row.currency), "f")
+                              for k in money})
 
 
 class ProposalPage(BaseModel):

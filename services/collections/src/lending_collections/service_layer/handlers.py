@@ -70,7 +70,8 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
             "loan_id": event.loan_id, "partner_id": event.partner_id,
             "product_code": event.terms.product_code, "currency": event.currency,
             "principal": principal, "outstanding_principal": principal, "status": "booked",
-            "classification_version": policy.rules.version, "applicant_id": event.applicant_id})
+            "classification_version": policy.rules.version, "applicant_id": event.applicant_id,
+            "terms": event.terms.model_dump(mode="json")})
         before = await repo.exposure_of(session, event.applicant_id, event.currency,
                                         but=event.loan_id)
         await update_risk(session, policy, event.loan_id, event.booked_on, lambda f: replace(
@@ -164,6 +165,8 @@ def build_handlers(policy: CollectionsPolicy) -> dict[str, EventHandler]:
         loan = await repo.get_loan(session, event.loan_id)
         if loan is None:
             return
+        await repo.update_loan(session, loan.loan_id,
+                               terms=event.new_terms.model_dump(mode="json"))
         await reclassify(session, policy, loan, days_past_due=0, restructured=True,
                          dpd_as_of=event.effective_date, bucket="current", overdue=0,
                          delinquent_since=None,

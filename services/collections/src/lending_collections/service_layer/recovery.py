@@ -27,6 +27,7 @@ from lending_collections.domain.errors import (
     ProposalInvalidError,
     ProposalNotFoundError,
 )
+from lending_collections.domain.rate_change import RateChange, check_rate, forgone_interest
 from lending_collections.domain.recovery import (
     PLAN_KINDS,
     PROPOSED,
@@ -59,11 +60,12 @@ async def get(session: AsyncSession, proposal_id: str, lock: bool = False) -> Pr
 
 
 async def _add(session: AsyncSession, p: Proposal, *, rules_version: str,
-               idempotency_key: str | None = None) -> bool:
+               idempotency_key: str | None = None, forgone_interest: int = 0) -> bool:
     terms = {} if p.terms is None else p.terms.as_json()
     stmt = pg_insert(recovery_proposals).values(
         proposal_id=p.proposal_id, case_id=p.case_id, loan_id=p.loan_id, kind=p.kind,
         status=p.status, currency=p.currency, waive_amount=terms.get("waive_minor", 0),
+        forgone_interest=forgone_interest,
         terms=terms, approver_roles=sorted(p.approver_roles), rules_version=rules_version,
         proposed_by=p.proposed_by, proposed_on=p.proposed_on, reason=p.reason,
         idempotency_key=idempotency_key)
@@ -97,14 +99,22 @@ async def propose(session: AsyncSession, policy: CollectionsPolicy, case_id: str
     assert loan is not None
     today = await repo.current_business_date(session) or policy.clock().date()
     check_terms(kind, terms, today, loan.outstanding_principal)
-    forgiven = terms.waive_minor
+    forgone = 0
+    if terms.new_annual_rate is not None:  # a rate_change: check_terms refuses it elsewhere
+        check_rate(loan.terms, terms.new_annual_rate, policy.recovery.legal_apr_cap)
+        assert loan.terms is not None
+        forgone = forgone_interest(loan.terms, loan.outstanding_principal, RateChange(
+            terms.new_annual_rate, terms.effective_date, terms.new_installment_count,
+            terms.new_frequency, terms.first_due_date))
+    forgiven = terms.waive_minor + forgone
     if kind == "settlement" and terms.settlement_minor is not None:
         forgiven = max(forgiven, loan.outstanding_principal - terms.settlement_minor)
     roles = policy.recovery.approver_roles(kind, from_minor_units(forgiven, loan.currency))
     proposal = Proposal(repo.new_id("rp"), case_id, case.loan_id, kind, loan.currency, terms,
                         roles, by, today, why).proposed()
     if not await _add(session, proposal, rules_version=policy.recovery.version,
-                      idempotency_key=f"{by}:{idempotency_key}" if idempotency_key else None):
+                      idempotency_key=f"{by}:{idempotency_key}" if idempotency_key else None,
+                      forgone_interest=forgone):
         raise ProposalInvalidError("case_id", f"case {case_id} already has a pending proposal")
     await repo.record(session, case_id, proposal.pending)
     return proposal
@@ -138,7 +148,7 @@ async def _request(session: AsyncSession, p: Proposal, today: date
         return WriteOffRequested(loan_id=p.loan_id, case_id=p.case_id,
                                  request_id=p.request_id, requested_on=today,
                                  days_past_due=int(dpd or 0), reason="policy_dpd_reached",
-                                 approved_by=p.decided_by)
+                                 approved_by=p.decided_by, proposed_by=p.proposed_by)
     t, cur = p.terms, p.currency
     assert t is not None
     return RestructureRequested(
@@ -150,7 +160,7 @@ async def _request(session: AsyncSession, p: Proposal, today: date
         waive_amount=from_minor_units(t.waive_minor, cur),
         settlement_amount=None if t.settlement_minor is None
         else from_minor_units(t.settlement_minor, cur),
-        approved_by=p.decided_by)
+        approved_by=p.decided_by, proposed_by=p.proposed_by)
 
 
 async def recommend_write_offs(session: AsyncSession, policy: CollectionsPolicy,

@@ -1,4 +1,5 @@
-"""Writes journal entries: one statement for any number of entries and their lines."""
+"""Writes journal entries: one statement for any number of entries and their lines, and the
+trial balance's deltas for them (adapters/trial_balance.py) in the same statement."""
 
 from __future__ import annotations
 
@@ -24,9 +25,13 @@ class EntryToPost:
 
 
 # Identity values are handed out in insertion order within the statement, so numbering the
-# returned entry ids in order pairs each entry with its lines (joined on that number).
+# returned entry ids in order pairs each entry with its lines (joined on that number). The
+# deltas CTE runs whether or not anything reads it (PostgreSQL runs every data-modifying CTE).
 _POST = text(
-    "WITH e AS (INSERT INTO journal_entries "
+    "WITH d AS (INSERT INTO trial_balance_deltas (currency, account, debit, credit) "
+    "SELECT * FROM unnest(CAST(:d_currencies AS text[]), CAST(:d_accounts AS text[]), "
+    "CAST(:d_debits AS bigint[]), CAST(:d_credits AS bigint[]))), "
+    "e AS (INSERT INTO journal_entries "
     "(loan_id, position, event_type, business_date, currency, loans) "
     "SELECT l, p, t, d, c, k FROM unnest(CAST(:loans AS text[]), CAST(:positions AS bigint[]), "
     "CAST(:types AS text[]), CAST(:dates AS date[]), CAST(:currencies AS text[]), "
@@ -48,7 +53,9 @@ async def post_entries(conn: SqlExecutor, entries: Sequence[EntryToPost]) -> Non
         return
     params: dict[str, list[object]] = {k: [] for k in (
         "loans", "positions", "types", "dates", "currencies", "counts", "line_entry",
-        "line_no", "accounts", "debits", "credits")}
+        "line_no", "accounts", "debits", "credits", "d_currencies", "d_accounts", "d_debits",
+        "d_credits")}
+    sums: dict[tuple[str, str], list[int]] = {}
     for n, entry in enumerate(entries, start=1):
         check_balanced(entry.postings, f"{entry.event_type} of {entry.loan_id}")
         params["loans"].append(entry.loan_id)
@@ -63,4 +70,12 @@ async def post_entries(conn: SqlExecutor, entries: Sequence[EntryToPost]) -> Non
             params["accounts"].append(posting.account.value)
             params["debits"].append(posting.debit)
             params["credits"].append(posting.credit)
+            total = sums.setdefault((entry.currency, posting.account.value), [0, 0])
+            total[0] += posting.debit
+            total[1] += posting.credit
+    for (currency, account), (debit, credit) in sorted(sums.items()):
+        params["d_currencies"].append(currency)
+        params["d_accounts"].append(account)
+        params["d_debits"].append(debit)
+        params["d_credits"].append(credit)
     await conn.execute(_POST, params)

@@ -4,7 +4,9 @@
 (stream_id, version), ``position`` the global order); ``journal_entries``/``journal_lines``
 the double-entry journal. Both are append-only: a trigger (migration 0003) refuses UPDATE,
 DELETE and TRUNCATE, since corrections are new events and reversing entries. Everything
-else is a projection that `loanctl ledger rebuild` can drop and rebuild from ``events``.
+else is a projection that `loanctl ledger rebuild` can drop and rebuild: the read model and
+snapshots from ``events``, the trial balance's running totals (``trial_balance`` and its
+``trial_balance_deltas``) from the journal.
 """
 
 from sqlalchemy import (
@@ -136,6 +138,49 @@ accrual_runs = Table(
     Column("events", Integer, nullable=False, server_default=text("0")),
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+# The trial balance kept as it goes (adapters/trial_balance.py): each posting statement adds
+# its per-currency, per-account sums to ``trial_balance_deltas`` in the same transaction
+# (insert-only: no row that every writer updates), and a worker folds them into the running
+# totals of ``trial_balance``. Totals plus the deltas not yet folded equal the journal.
+trial_balance = Table(
+    "trial_balance", metadata,
+    Column("currency", Text, nullable=False),
+    Column("account", Text, nullable=False),
+    Column("debit", BigInteger, nullable=False),
+    Column("credit", BigInteger, nullable=False),
+    PrimaryKeyConstraint("currency", "account"),
+)
+
+trial_balance_deltas = Table(
+    "trial_balance_deltas", metadata,
+    Column("delta_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("currency", Text, nullable=False),
+    Column("account", Text, nullable=False),
+    Column("debit", BigInteger, nullable=False),
+    Column("credit", BigInteger, nullable=False),
+)
+
+# Every reversal an operator asked for, with who asked and who decided (maker-checker above
+# the configured amount: domain/reversals.py). At most one awaiting approval per payment.
+payment_reversals = Table(
+    "payment_reversals", metadata,
+    Column("reversal_id", Text, primary_key=True),
+    Column("loan_id", Text, nullable=False),
+    Column("payment_id", Text, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", Text, nullable=False),  # awaiting_approval, reversed, rejected
+    Column("requested_by", Text, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=NOW),
+    Column("decided_by", Text, nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("note", Text, nullable=True),
+    Index("payment_reversals_one_pending", "loan_id", "payment_id", unique=True,
+          postgresql_where=text("status = 'awaiting_approval'")),
+    Index("payment_reversals_queue", "status", "requested_at"),
 )
 
 # Servicing's delinquency of each loan, as its DelinquencyChanged say (servicing owns the

@@ -33,3 +33,11 @@ class UnbalancedEntryError(LedgerDomainError):
 
 class NegativeBalanceError(LedgerDomainError):
     """A component balance would fall below zero: a bug, never a business outcome."""
+
+
+class ReversalApprovalError(LedgerDomainError):
+    """Maker-checker: whoever asked for a reversal never approves it (a 403)."""
+
+
+class ReversalDecidedError(LedgerDomainError):
+    """The reversal request was already approved or rejected (a 409)."""

@@ -158,6 +158,10 @@ class PaymentReversed(DomainEvent):
     lines: list[Line]  # the allocation undone
     overpayment: int
     reallocations: list[dict[str, Any]] = field(default_factory=list)
+    # the operator who asked for it, and the second one who approved it when its amount
+    # needed one (None in events stored before they were recorded)
+    requested_by: str | None = None
+    approved_by: str | None = None
 
 
 @dataclass(frozen=True)

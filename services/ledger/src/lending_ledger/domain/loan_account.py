@@ -250,7 +250,8 @@ class LoanAccount:
         self._close_if_repaid(value_date)
 
     def reverse_payment(
-        self, *, payment_id: str, reversal_id: str, reason: str, on: date
+        self, *, payment_id: str, reversal_id: str, reason: str, on: date,
+        requested_by: str | None = None, approved_by: str | None = None,
     ) -> None:
         payment = self.payments.get(payment_id)
         if payment is None:
@@ -272,7 +273,7 @@ class LoanAccount:
         self._record(ev.PaymentReversed(
             payment_id, reversal_id, reason, on.isoformat(), payment.amount,
             [list(line) for line in payment.lines], payment.overpayment,
-            self._reallocations(plan),
+            self._reallocations(plan), requested_by=requested_by, approved_by=approved_by,
         ), on)
 
     def accrue(self, business_date: date) -> None:

@@ -84,6 +84,11 @@ def check_request(r: RestructureRequest, contract: Contract, owed: list[int]) ->
         raise InvalidLoanStateError("first_due_date: must be after the effective date")
     if r.waive_amount < 0 or r.waive_amount > sum(owed):
         raise InvalidLoanStateError("waive_amount: must be between 0 and what is owed")
+    if r.new_annual_rate is not None and r.new_annual_rate > contract.annual_rate:
+        # collections never asks for it; a request that does is refused here too
+        raise InvalidLoanStateError(f"new_annual_rate: {r.new_annual_rate} is above the "
+                                    f"loan's rate {contract.annual_rate}; a restructure "
+                                    "never raises it")
     if r.kind == RESCHEDULE and r.new_annual_rate is not None \
             and r.new_annual_rate != contract.annual_rate:
         raise InvalidLoanStateError("new_annual_rate: a reschedule keeps the rate "

@@ -1,13 +1,13 @@
 """The ledger service's /v1 routes: thin, request model -> command -> handler -> response.
 
-Every route needs an operator API key (any role for reads; servicer or admin to reverse a
-payment): the ledger is an internal, operator-facing service.
+Every route needs an operator API key (any role for reads; servicer or admin to ask for or
+decide a payment reversal: reversal_routes.py): the ledger is an internal, operator-facing
+service.
 """
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,19 +17,16 @@ from lending_ledger.adapters.orm import loan_accounts, parked_acceptances
 from lending_ledger.adapters.orm import refusals as refusals_table
 from lending_ledger.domain.accounts import ACCOUNT_KIND, Account
 from lending_ledger.domain.contract import format_minor
-from lending_ledger.domain.errors import LedgerDomainError
 from lending_ledger.entrypoints import schemas
-from lending_ledger.service_layer.booking import before_first_close, current_business_date
-from lending_ledger.service_layer.ledger import LoanLedger, UnknownLoanError
 from lending_ledger.service_layer.loan_reads import MAX_PAGE, loan_page, loan_read
 from lending_ledger.service_layer.queries import exponent_of
+from lending_ledger.service_layer.trial_balance import AccountTotal, account_totals
 from lending_platform.auth import require_operator
 from lending_platform.credentials import OPERATOR_ROLES, Principal
 from lending_platform.problems import ProblemError
 
 router = APIRouter(tags=["ledger"])
 Reader = Annotated[Principal, Depends(require_operator(*OPERATOR_ROLES))]
-Servicer = Annotated[Principal, Depends(require_operator("servicer"))]
 
 
 def _runtime(request: Request) -> Any:
@@ -72,29 +69,49 @@ async def get_loan(
                               delinquent_since=read.delinquent_since)
 
 
-@router.get("/loans/{loan_id}/events", response_model=list[schemas.LoanEventPublic])
-async def get_loan_events(loan_id: str, request: Request, _: Reader) -> list[Any]:
+Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page")]
+Cursor = Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$",
+                                     description="`next_cursor` of the previous page")]
+
+
+async def _known(session: Any, loan_id: str) -> None:
+    found = await session.scalar(
+        select(loan_accounts.c.loan_id).where(loan_accounts.c.loan_id == loan_id))
+    if found is None:
+        raise _not_found(loan_id)
+
+
+@router.get("/loans/{loan_id}/events", response_model=schemas.LoanEventPage)
+async def get_loan_events(loan_id: str, request: Request, _: Reader,
+                          cursor: Cursor = None, limit: Limit = 100) -> schemas.LoanEventPage:
+    """The loan's stream, oldest first, a page at a time."""
+    after = int(cursor or 0)
     async with _runtime(request).sessions() as session:
+        await _known(session, loan_id)
         rows = (await session.execute(text(
             "SELECT position, version, type, data, recorded_at FROM events "
-            "WHERE stream_id = :s ORDER BY version"), {"s": loan_id})).mappings().all()
-    if not rows:
-        raise _not_found(loan_id)
-    return [dict(r) for r in rows]
+            "WHERE stream_id = :s AND version > :after ORDER BY version LIMIT :n"),
+            {"s": loan_id, "after": after, "n": limit})).mappings().all()
+    return schemas.LoanEventPage(
+        items=[schemas.LoanEventPublic(**r) for r in rows],
+        next_cursor=str(rows[-1]["version"]) if len(rows) == limit else None)
 
 
-@router.get("/loans/{loan_id}/journal", response_model=list[schemas.JournalEntryPublic])
-async def get_loan_journal(loan_id: str, request: Request, _: Reader) -> list[Any]:
+@router.get("/loans/{loan_id}/journal", response_model=schemas.JournalPage)
+async def get_loan_journal(loan_id: str, request: Request, _: Reader,
+                           cursor: Cursor = None, limit: Limit = 100) -> schemas.JournalPage:
+    """The loan's journal entries with their lines, oldest first, a page of entries at a
+    time (the day close's accrual is posted per currency, not per loan: it is not here)."""
+    after = int(cursor or 0)
     async with _runtime(request).sessions() as session:
+        await _known(session, loan_id)
         rows = (await session.execute(text(
-            "SELECT e.entry_id, e.event_type, e.position, e.business_date, e.currency, "
-            "l.account, l.debit, l.credit FROM journal_entries e "
-            "JOIN journal_lines l USING (entry_id) WHERE e.loan_id = :s "
-            "ORDER BY e.entry_id, l.line_no"), {"s": loan_id})).all()
-        known = await session.scalar(
-            select(loan_accounts.c.loan_id).where(loan_accounts.c.loan_id == loan_id))
-    if known is None:
-        raise _not_found(loan_id)
+            "WITH page AS (SELECT entry_id, event_type, position, business_date, currency "
+            "FROM journal_entries WHERE loan_id = :s AND entry_id > :after "
+            "ORDER BY entry_id LIMIT :n) "
+            "SELECT p.*, l.account, l.debit, l.credit FROM page p "
+            "JOIN journal_lines l USING (entry_id) ORDER BY p.entry_id, l.line_no"),
+            {"s": loan_id, "after": after, "n": limit})).all()
     entries: dict[int, dict[str, Any]] = {}
     for r in rows:
         exp = exponent_of(r.currency)
@@ -103,30 +120,29 @@ async def get_loan_journal(loan_id: str, request: Request, _: Reader) -> list[An
             "business_date": r.business_date, "currency": r.currency, "lines": []})
         entry["lines"].append({"account": r.account, "debit": format_minor(r.debit, exp),
                                "credit": format_minor(r.credit, exp)})
-    return list(entries.values())
+    items = [schemas.JournalEntryPublic(**e) for e in entries.values()]
+    return schemas.JournalPage(
+        items=items, next_cursor=str(items[-1].entry_id) if len(items) == limit else None)
 
 
 @router.get("/trial-balance", response_model=schemas.TrialBalancePublic)
 async def get_trial_balance(request: Request, _: Reader) -> schemas.TrialBalancePublic:
-    async with _runtime(request).sessions() as session:
-        rows = (await session.execute(text(
-            "SELECT e.currency, l.account, sum(l.debit) AS debit, sum(l.credit) AS credit "
-            "FROM journal_lines l JOIN journal_entries e USING (entry_id) "
-            "GROUP BY e.currency, l.account ORDER BY e.currency, l.account"))).all()
-    by_currency: dict[str, list[Any]] = {}
-    for r in rows:
-        by_currency.setdefault(r.currency, []).append(r)
+    """Every account's debits and credits per currency, from the running totals kept as the
+    journal grows (no scan of the journal; `loanctl ledger verify` checks them against one)."""
+    by_currency: dict[str, list[AccountTotal]] = {}
+    for total in await account_totals(_runtime(request).sessions):
+        by_currency.setdefault(total.currency, []).append(total)
     currencies = []
     for currency, lines in by_currency.items():
         exp = exponent_of(currency)
-        debit, credit = sum(int(r.debit) for r in lines), sum(int(r.credit) for r in lines)
+        debit, credit = sum(t.debit for t in lines), sum(t.credit for t in lines)
         currencies.append(schemas.TrialBalanceCurrencyPublic(
             currency=currency, total_debit=format_minor(debit, exp),
             total_credit=format_minor(credit, exp), balanced=debit == credit,
             lines=[schemas.TrialBalanceLinePublic(
-                account=r.account, kind=ACCOUNT_KIND[Account(r.account)],
-                debit=format_minor(int(r.debit), exp), credit=format_minor(int(r.credit), exp),
-                balance=format_minor(int(r.debit) - int(r.credit), exp)) for r in lines],
+                account=t.account, kind=ACCOUNT_KIND[Account(t.account)],
+                debit=format_minor(t.debit, exp), credit=format_minor(t.credit, exp),
+                balance=format_minor(t.debit - t.credit, exp)) for t in lines],
         ))
     return schemas.TrialBalancePublic(currencies=currencies,
                                       balanced=all(c.balanced for c in currencies))
@@ -149,29 +165,3 @@ async def get_refused_and_parked(
         refusals=[schemas.RefusalPublic(**r) for r in refused],
         parked=[schemas.ParkedAcceptancePublic(**p) for p in parked],
     )
-
-
-@router.post("/ops/loans/{loan_id}/payments/{payment_id}/reversal",
-             response_model=schemas.LoanPublic, status_code=201)
-async def reverse_payment(
-    loan_id: str, payment_id: str, body: schemas.ReversalCreate, request: Request, _: Servicer,
-) -> schemas.LoanPublic:
-    """Reverses an applied payment (bounce, chargeback, correction): its split is undone by a
-    new event and later payments are re-allocated; nothing is edited."""
-    runtime = _runtime(request)
-    ledger: LoanLedger = runtime.ports["ledger"]
-    reversal_id = body.reversal_id or f"rev-{uuid.uuid4().hex[:16]}"
-    async with runtime.sessions() as session, session.begin():
-        on = await current_business_date(session) or before_first_close(datetime.now(UTC))
-
-        def reverse(account: Any) -> None:
-            account.reverse_payment(payment_id=payment_id, reversal_id=reversal_id,
-                                    reason=body.reason, on=on)
-
-        try:
-            await ledger.execute(session, loan_id, reverse)
-        except UnknownLoanError:
-            raise _not_found(loan_id) from None
-        except LedgerDomainError as exc:
-            raise ProblemError(409, str(exc), code="reversal-refused") from exc
-    return await get_loan(loan_id, request, _, None)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class InstallmentPublic(BaseModel):
@@ -83,6 +83,12 @@ class LoanEventPublic(BaseModel):
     recorded_at: datetime
 
 
+class LoanEventPage(BaseModel):
+    items: list[LoanEventPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; none "
+                                    "on the last page")
+
+
 class JournalLinePublic(BaseModel):
     account: str
     debit: str
@@ -96,6 +102,12 @@ class JournalEntryPublic(BaseModel):
     business_date: date
     currency: str
     lines: list[JournalLinePublic]
+
+
+class JournalPage(BaseModel):
+    items: list[JournalEntryPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; none "
+                                    "on the last page")
 
 
 class TrialBalanceLinePublic(BaseModel):
@@ -141,7 +153,37 @@ class OpsQueuesPublic(BaseModel):
 
 
 class ReversalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64,
                         description="bounced, chargeback, duplicate, operator_correction")
     reversal_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
                                     max_length=64)
+
+
+class ReversalDecisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=1, max_length=500, description="Why: kept with the reversal")
+
+
+class ReversalPublic(BaseModel):
+    reversal_id: str
+    loan_id: str
+    payment_id: str
+    currency: str
+    amount: str
+    reason: str
+    status: Literal["awaiting_approval", "reversed", "rejected"]
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None = Field(description="The second operator who approved or "
+                                   "rejected it; none when its amount needed no approval")
+    decided_at: datetime | None
+    note: str | None
+    loan: LoanPublic | None = Field(default=None, description="The loan after the reversal, "
+                                    "in the answer that reversed it")
+
+
+class ReversalPage(BaseModel):
+    items: list[ReversalPublic]

@@ -86,6 +86,7 @@ def integration_events(account: LoanAccount, change: Change) -> list[Integration
             amount=money(e.amount), value_date=date.fromisoformat(e.value_date),
             reason=e.reason, reversed_allocation=_breakdown(money, _by_component(e.lines)),
             outstanding=outstanding, paid_to_schedule=paid,
+            requested_by=e.requested_by, approved_by=e.approved_by,
         )
         return [reversal, *_corrections(account, change, e.reallocations, outstanding, paid)]
     if isinstance(e, ev.InterestAccrued):

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lending_ledger.adapters import trial_balance
 from lending_ledger.domain.loan_account import LoanAccount
 from lending_ledger.domain.snapshots import read_model, snapshot
 
@@ -74,11 +75,12 @@ async def rebuild(
     engine: AsyncEngine, *, snapshot_every: int = 50, flush_every: int = 1000,
     progress: Progress | None = None,
 ) -> int:
-    """Drops the read model and the snapshots and writes them again from the events;
-    returns the number of loans. Runs in one transaction: readers see the old projections
-    until it commits."""
+    """Drops the read model and the snapshots and writes them again from the events, and the
+    trial balance's running totals from the journal; returns the number of loans. Runs in
+    one transaction: readers see the old projections until it commits."""
     loans = 0
     async with engine.begin() as conn:
+        await trial_balance.rebuild(conn)
         await conn.execute(text("TRUNCATE loan_accounts, snapshots"))
         batch: list[LoanAccount] = []
 
@@ -123,8 +125,9 @@ async def verify(
     engine: AsyncEngine, *, progress: Progress | None = None, max_differences: int = 20
 ) -> Verification:
     """Replays every stream and compares it with the read model; checks that every journal
-    entry balances, that the trial balance nets to zero in every currency, and that the
-    journal's balance of every account equals the sum of the replayed loans' positions."""
+    entry balances, that the trial balance nets to zero in every currency, that the
+    journal's balance of every account equals the sum of the replayed loans' positions, and
+    that the trial balance's running totals equal a full scan of the journal."""
     report = Verification()
 
     def differ(text_: str) -> None:
@@ -162,6 +165,11 @@ async def verify(
             "SELECT e.currency, l.account, sum(l.debit - l.credit) FROM journal_lines l "
             "JOIN journal_entries e USING (entry_id) GROUP BY e.currency, l.account"))).all():
             journal[(currency, account_name)] = int(net)
+    async with engine.connect() as conn:
+        consistent = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with consistent.begin():
+            for difference in await trial_balance.differences(consistent):
+                differ(difference)
     for currency in sorted({c for c, _ in journal}):
         net = sum(v for (c, _), v in journal.items() if c == currency)
         if net:

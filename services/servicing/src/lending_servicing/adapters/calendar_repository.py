@@ -62,14 +62,18 @@ async def close_begun(session: AsyncSession, calendar_id: str, day: date) -> boo
 
 
 async def record_closed(session: AsyncSession, calendar_id: str, day: date, next_day: date,
-                        counts: dict[str, int]) -> None:
+                        counts: dict[str, int], *, closed_by: str,
+                        ahead_of_wall_clock: bool) -> None:
     await session.execute(insert(business_days).values(
-        calendar_id=calendar_id, business_date=day, next_business_date=next_day, **counts))
+        calendar_id=calendar_id, business_date=day, next_business_date=next_day,
+        closed_by=closed_by, ahead_of_wall_clock=ahead_of_wall_clock, **counts))
 
 
-async def add_holiday(session: AsyncSession, calendar_id: str, day: date, name: str) -> bool:
+async def add_holiday(session: AsyncSession, calendar_id: str, day: date, name: str,
+                      declared_by: str) -> bool:
     result = await session.execute(insert(holidays).values(
-        calendar_id=calendar_id, holiday=day, name=name).on_conflict_do_nothing())
+        calendar_id=calendar_id, holiday=day, name=name, declared_by=declared_by
+    ).on_conflict_do_nothing())
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -50,6 +50,10 @@ business_days = Table(
     Column("delinquency_changes", Integer, nullable=False, server_default=text("0")),
     Column("reminders", Integer, nullable=False, server_default=text("0")),
     Column("matured", Integer, nullable=False, server_default=text("0")),
+    # Who closed it (an operator id, or ``loanctl:<user>``; NULL before migration 0010) and
+    # whether it was later than the wall clock's date (an admin's audited override).
+    Column("closed_by", Text, nullable=True),
+    Column("ahead_of_wall_clock", Boolean, nullable=False, server_default=text("false")),
 )
 
 holidays = Table(
@@ -57,6 +61,9 @@ holidays = Table(
     Column("calendar_id", Text, primary_key=True),
     Column("holiday", Date, primary_key=True),
     Column("name", Text, nullable=False, server_default=text("''")),
+    Column("declared_by", Text, nullable=True),  # NULL before migration 0010
+    Column("declared_at", DateTime(timezone=True), nullable=False,
+           server_default=text("now()")),
 )
 
 delinquency_buckets = Table(

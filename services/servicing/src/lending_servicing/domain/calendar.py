@@ -12,8 +12,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from lending_servicing.domain.errors import InvalidCloseError
+
 ONE_DAY = timedelta(days=1)
 MAX_CLOSE_SPAN_DAYS = 3660  # one request never closes more than ten years
+# The calendar needs room after the last day it closes (the next business day, a holiday's
+# effective due date), so the end of ``date`` is never a day to close.
+LAST_CLOSABLE_DAY = date.max - timedelta(days=MAX_CLOSE_SPAN_DAYS + 1)
+
+
+def check_close_date(up_to: date, today: date, *, allow_future_date: bool) -> None:
+    """A close runs up to today's date at the latest (the lender's time zone): closing a day
+    books its penalties, reminders and write-off recommendations, and cannot be undone.
+    Later days need an admin's explicit, recorded override (a simulation, a test)."""
+    if up_to > LAST_CLOSABLE_DAY:
+        raise InvalidCloseError("as_of", f"{up_to} is beyond the business calendar "
+                                f"(the last day that can be closed is {LAST_CLOSABLE_DAY})")
+    if up_to > today and not allow_future_date:
+        raise InvalidCloseError(
+            "as_of", f"{up_to} is later than today's date ({today}); only an admin may close "
+            "days ahead of the wall clock, with allow_future_date")
 
 
 @dataclass(frozen=True)

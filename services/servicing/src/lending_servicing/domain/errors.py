@@ -59,3 +59,13 @@ class PayoffQuoteUsedError(PayoffQuoteError):
 
 class CalendarError(ServicingError):
     """A day close or holiday that would move the business calendar backwards (a 409)."""
+
+
+class InvalidCloseError(ServicingError):
+    """A day close that can never be run as asked (a 422 naming the field): a day later
+    than today's date without an admin's override, or past the end of the calendar."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -10,6 +10,7 @@ from lending_servicing.domain.errors import (
     CalendarError,
     CurrencyMismatchError,
     IdempotencyKeyReusedError,
+    InvalidCloseError,
     InvalidPaymentError,
     LoanNotActiveError,
     LoanNotFoundError,
@@ -24,7 +25,7 @@ def install_servicing_errors(app: FastAPI) -> None:
     async def _servicing(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, LoanNotFoundError):
             return problem_response(request, 404, str(exc), code="not-found")
-        if isinstance(exc, InvalidPaymentError):
+        if isinstance(exc, InvalidPaymentError | InvalidCloseError):
             return problem_response(
                 request, 422, f"The request is invalid: {exc.field}",
                 code="validation-error", title="Validation failed",

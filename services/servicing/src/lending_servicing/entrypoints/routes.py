@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from lending_platform.auth import AnyPrincipal, PartnerPrincipal, require_operator
 from lending_platform.credentials import PARTNER, Principal
+from lending_platform.problems import ProblemError
 from lending_servicing.entrypoints.schemas import (
     CalendarPublic,
     ClosedDayPublic,
@@ -134,9 +135,16 @@ async def get_statement(
 @admin.post("/business-day/close", response_model=DayClosePublic, responses=PROBLEMS)
 async def close_business_day(request: Request, body: DayCloseCreate,
                              operator: Closer) -> DayClosePublic:
-    """Close every business day up to `as_of`, in order, each emitting BusinessDayClosed.
-    Idempotent: days already closed are skipped."""
-    result = await day_close.close_business_days(_ctx(request), body.as_of)
+    """Close every business day up to `as_of`, in order, each emitting BusinessDayClosed
+    with who closed it. Idempotent: days already closed are skipped. `as_of` may not be later
+    than today's date in the lender's time zone, unless an admin sets `allow_future_date`
+    (recorded on each day so closed)."""
+    if body.allow_future_date and operator.role != "admin":
+        raise ProblemError(
+            403, "Only an admin may close days later than today's date.", code="forbidden",
+            errors=[{"field": "allow_future_date", "message": "admins only"}])
+    result = await day_close.close_business_days(_ctx(request), day_close.CloseBusinessDays(
+        body.as_of, by=operator.id, allow_future_date=body.allow_future_date))
     return DayClosePublic(requested=result.requested, business_date=result.business_date,
                           closed=[ClosedDayPublic(
                               business_date=d.business_date,
@@ -159,7 +167,7 @@ async def declare_holiday(request: Request, day: date, body: HolidayCreate,
                           operator: Closer) -> HolidayPublic:
     """Declare a future day a holiday: installments due that day fall due the next
     business day, and no close runs on it."""
-    moved = await holidays.declare_holiday(_ctx(request), day, body.name)
+    moved = await holidays.declare_holiday(_ctx(request), day, body.name, by=operator.id)
     return HolidayPublic(date=day, name=body.name, installments_moved=moved)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,6 +23,7 @@ class ServicingPolicy:
     """The settings the handlers read, as plain values."""
 
     calendar_id: str = "main"
+    time_zone: str = "UTC"  # the lender's: where "today" is for the day close
     initial_business_date: date | None = None
     weekend_days: tuple[int, ...] = ()
     reminder_days: dict[str, int] = field(default_factory=dict)
@@ -39,3 +41,7 @@ class ServicingContext:
     sessions: async_sessionmaker[AsyncSession]
     policy: ServicingPolicy = field(default_factory=ServicingPolicy)
     clock: Clock = utc_now
+
+    def today(self) -> date:
+        """Today's date on the wall clock, in the lender's time zone."""
+        return self.clock().astimezone(ZoneInfo(self.policy.time_zone)).date()

@@ -42,7 +42,7 @@ from lending_servicing.adapters.day_close_sql import (
     close_slices,
     installments_estimate,
 )
-from lending_servicing.domain.calendar import BusinessCalendar
+from lending_servicing.domain.calendar import BusinessCalendar, check_close_date
 from lending_servicing.domain.errors import CalendarError
 from lending_servicing.service_layer.context import SOURCE, ServicingContext
 from lending_servicing.service_layer.locks import lock_calendar, lock_slices_for_close
@@ -70,7 +70,7 @@ async def current_business_date(ctx: ServicingContext) -> date:
         last = await calendars.last_closed(session, ctx.policy.calendar_id)
     if last is not None:
         return last[1]
-    return ctx.policy.initial_business_date or ctx.clock().date()
+    return ctx.policy.initial_business_date or ctx.today()
 
 
 async def last_close_completed(ctx: ServicingContext) -> datetime | None:
@@ -93,34 +93,53 @@ async def days_to_close(ctx: ServicingContext, up_to: date) -> list[date]:
     return _days(calendar, last[0] if last else None, up_to)
 
 
+@dataclass(frozen=True)
+class CloseBusinessDays:
+    """Close every business day up to ``up_to``. ``by`` is who asks (an operator id, or
+    ``loanctl:<user>``), recorded on each day closed and in its BusinessDayClosed;
+    ``allow_future_date`` is an admin's override of the wall-clock limit."""
+
+    up_to: date
+    by: str
+    allow_future_date: bool = False
+
+
 async def close_business_days(
-    ctx: ServicingContext, up_to: date,
+    ctx: ServicingContext, command: CloseBusinessDays,
     on_closed: Callable[[ClosedDay], None] | None = None,
 ) -> CloseResult:
     """Closes each business day after the last closed one, in order, up to ``up_to``;
     ``on_closed`` hears of each day as it is closed (a long catch-up shows progress)."""
-    result = CloseResult(requested=up_to)
+    today = ctx.today()
+    check_close_date(command.up_to, today, allow_future_date=command.allow_future_date)
+    if command.up_to > today:
+        log.warning("%s closes business days up to %s, later than today's date %s "
+                    "(allow_future_date)", command.by, command.up_to, today)
+    result = CloseResult(requested=command.up_to)
     message = current_context() or new_context()
     with use_context(message):  # every event of the close shares one correlation id
-        while await _close_next(ctx, up_to, result, message.correlation_id,
+        while await _close_next(ctx, command, today, result, message.correlation_id,
                                 message.traceparent):
             if on_closed is not None:
                 on_closed(result.closed[-1])
     return result
 
 
-async def _close_next(ctx: ServicingContext, up_to: date, result: CloseResult,
-                      correlation_id: str, traceparent: str) -> bool:
+async def _close_next(ctx: ServicingContext, command: CloseBusinessDays, today: date,
+                      result: CloseResult, correlation_id: str, traceparent: str) -> bool:
     """Closes the next missing day, if any; False when the calendar has reached ``up_to``."""
-    begun = await retry_transient(lambda: _begin_next(ctx, up_to), what="day close: begin")
+    begun = await retry_transient(lambda: _begin_next(ctx, command.up_to),
+                                  what="day close: begin")
     if isinstance(begun, _NothingToClose):
         result.business_date = begun.business_date
         return False
     day, next_day, previous = begun
     started = time.perf_counter()
     counts = await _close_slices(ctx, day, previous, correlation_id, traceparent)
-    await retry_transient(lambda: _record_closed(ctx, day, next_day, counts),
-                          what=f"day close of {day}: record")
+    await retry_transient(
+        lambda: _record_closed(ctx, day, next_day, counts, by=command.by,
+                               ahead_of_wall_clock=day > today),
+        what=f"day close of {day}: record")
     seconds = time.perf_counter() - started
     log.info("closed business day %s in %.2fs: %s", day, seconds, counts.as_dict())
     result.closed.append(ClosedDay(day, next_day, counts, seconds))
@@ -152,17 +171,18 @@ async def _begin_next(ctx: ServicingContext,
 
 
 async def _record_closed(ctx: ServicingContext, day: date, next_day: date,
-                         counts: DayCloseCounts) -> None:
+                         counts: DayCloseCounts, *, by: str, ahead_of_wall_clock: bool) -> None:
     policy = ctx.policy
     async with ctx.sessions() as session, session.begin():
         await lock_calendar(session)
         last = await calendars.last_closed(session, policy.calendar_id)
         if last is None or last[0] < day:  # else another closer recorded it first
             await calendars.record_closed(session, policy.calendar_id, day, next_day,
-                                          counts.as_dict())
+                                          counts.as_dict(), closed_by=by,
+                                          ahead_of_wall_clock=ahead_of_wall_clock)
             await emit_in(session, BusinessDayClosed(
                 calendar_id=policy.calendar_id, business_date=day,
-                next_business_date=next_day), SOURCE)
+                next_business_date=next_day, closed_by=by), SOURCE)
 
 
 async def _close_slices(ctx: ServicingContext, day: date, previous: date | None,

@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from lending_messaging.transient import retry_transient
 from lending_servicing.adapters import calendar_repository as calendars
-from lending_servicing.domain.errors import CalendarError
+from lending_servicing.domain.calendar import LAST_CLOSABLE_DAY
+from lending_servicing.domain.errors import CalendarError, InvalidCloseError
 from lending_servicing.service_layer.context import ServicingContext
 from lending_servicing.service_layer.locks import lock_calendar, lock_slices_for_close
 
@@ -25,14 +26,16 @@ UPDATE installments AS i
 """)
 
 
-async def declare_holiday(ctx: ServicingContext, day: date, name: str) -> int:
-    """Adds ``day`` to the calendar; returns how many installments moved. Only days after
-    the last closed business date can become holidays."""
-    return await retry_transient(lambda: _declare_holiday(ctx, day, name),
+async def declare_holiday(ctx: ServicingContext, day: date, name: str, by: str) -> int:
+    """Adds ``day`` to the calendar, declared by ``by``; returns how many installments
+    moved. Only days after the last closed business date can become holidays."""
+    if day > LAST_CLOSABLE_DAY:
+        raise InvalidCloseError("path.day", f"{day} is beyond the business calendar")
+    return await retry_transient(lambda: _declare_holiday(ctx, day, name, by),
                                  what=f"holiday {day}")
 
 
-async def _declare_holiday(ctx: ServicingContext, day: date, name: str) -> int:
+async def _declare_holiday(ctx: ServicingContext, day: date, name: str, by: str) -> int:
     policy = ctx.policy
     async with ctx.sessions() as session, session.begin():
         await lock_calendar(session)
@@ -42,7 +45,7 @@ async def _declare_holiday(ctx: ServicingContext, day: date, name: str) -> int:
         if await calendars.close_begun(session, policy.calendar_id, day):
             raise CalendarError(f"the close of {day} has begun: it stays a business day")
         await lock_slices_for_close(session)  # installments of every slice may move
-        if not await calendars.add_holiday(session, policy.calendar_id, day, name):
+        if not await calendars.add_holiday(session, policy.calendar_id, day, name, by):
             return 0
         calendar = await calendars.load_calendar(session, policy.calendar_id,
                                                  policy.weekend_days)

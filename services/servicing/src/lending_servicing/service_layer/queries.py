@@ -56,7 +56,7 @@ async def _calendar_dates(ctx: ServicingContext, session: AsyncSession) -> tuple
     last = await calendars.last_closed(session, ctx.policy.calendar_id)
     if last is not None:
         return last
-    today = ctx.policy.initial_business_date or ctx.clock().date()
+    today = ctx.policy.initial_business_date or ctx.today()
     return today - timedelta(days=1), today
 
 

@@ -7,6 +7,10 @@ The events it writes wait in servicing's outbox; the service's relay publishes t
 it runs. It is safe beside the REST endpoint (`POST /v1/admin/business-day/close`): both
 take the same PostgreSQL lock, and a day already closed is never closed again.
 
+Days later than today's date (in servicing's time zone, SERVICING_TIME_ZONE) are refused
+unless `--allow-future-date` says so: a simulation's or a test's explicit override, recorded
+on each day so closed. Each day records who closed it: `loanctl:<the OS user>`.
+
 It never ends with a traceback: the close itself runs again any transaction PostgreSQL
 picks as a deadlock victim, and whatever still fails is said in one line on stderr with a
 non-zero exit (1), after which running the same command again is always safe.
@@ -15,7 +19,9 @@ non-zero exit (1), after which running the same command again is always safe.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -41,9 +47,9 @@ def _run_against_servicing(action: Callable[[Any], Awaitable[T]]) -> T:
 
 def _explain(exc: Exception) -> str:
     from lending_messaging.transient import TransientFailureError
-    from lending_servicing.domain.errors import CalendarError
+    from lending_servicing.domain.errors import CalendarError, InvalidCloseError
 
-    if isinstance(exc, CalendarError):
+    if isinstance(exc, CalendarError | InvalidCloseError):
         return str(exc)
     if isinstance(exc, TransientFailureError):
         return (f"{exc}. Days already closed stay closed and nothing is half-written; "
@@ -86,6 +92,15 @@ def _run(action: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def cli_actor() -> str:
+    """Who runs the command, as the calendar records it: ``loanctl:<OS user>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"loanctl:{re.sub(r'[^A-Za-z0-9._:-]', '-', user)}"[:64]
+
+
 def _parse_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -97,6 +112,9 @@ def _parse_date(value: str) -> date:
 def run(
     as_of: Annotated[str, typer.Option("--as-of", help="Close every business day up to and "
                                        "including this date (YYYY-MM-DD)")],
+    allow_future_date: Annotated[bool, typer.Option(
+        "--allow-future-date", help="Close days later than today's date (a simulation, a "
+        "test); recorded on each day closed")] = False,
     as_json: JsonFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines (on "
                                         "stderr) while the days close")] = False,
@@ -106,16 +124,19 @@ def run(
     A catch-up of many days says each day on stderr as it closes ([k/N]); --quiet keeps
     only the summary at the end."""
     from lending_servicing.service_layer.day_close import (
+        CloseBusinessDays,
         ClosedDay,
         close_business_days,
         days_to_close,
     )
 
-    up_to = _parse_date(as_of)
+    command = CloseBusinessDays(_parse_date(as_of), by=cli_actor(),
+                                allow_future_date=allow_future_date)
+    up_to = command.up_to
 
     async def close(ctx: Any) -> Any:
         if quiet:
-            return await close_business_days(ctx, up_to)
+            return await close_business_days(ctx, command)
         total = len(await days_to_close(ctx, up_to))
         done = 0
 
@@ -124,7 +145,7 @@ def run(
             done += 1
             typer.echo(f"[{done}/{total}] {_line(_day(day))}", err=True)
 
-        return await close_business_days(ctx, up_to, on_closed=say)
+        return await close_business_days(ctx, command, on_closed=say)
 
     result = _run_against_servicing(close)
     days = [_day(d) for d in result.closed]
