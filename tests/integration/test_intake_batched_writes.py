@@ -26,7 +26,8 @@ async def _rows(app, query):
 
 
 async def test_concurrent_submissions_each_get_their_application_event_and_key(service_app):
-    app = service_app("intake", run_background_workers=False)  # the outbox stays put
+    app = service_app("intake", run_background_workers=False,  # the outbox stays put
+                      webhook_allowed_hosts="127.0.0.1")
     async with running(app) as client:
         partner = await make_partner(app)
         keys = [new_key() for _ in range(40)]
@@ -59,7 +60,8 @@ async def test_concurrent_submissions_each_get_their_application_event_and_key(s
 
 
 async def test_a_submission_the_database_refuses_fails_alone(service_app):
-    app = service_app("intake", run_background_workers=False)
+    app = service_app("intake", run_background_workers=False,
+                      webhook_allowed_hosts="127.0.0.1")
     async with running(app):
         writer = app.state.runtime.ports["intake"].submissions
         now = datetime.now(UTC)
@@ -72,7 +74,8 @@ async def test_a_submission_the_database_refuses_fails_alone(service_app):
                     "id": app_id, "partner_id": "ptn-x", "product_code": "personal-credit",
                     "status": "submitted", "currency": "CNY", "requested_amount": amount,
                     "identity_hash": "h", "request": {}, "documents": [],
-                    "missing_documents": [], "submitted_at": now},
+                    "missing_documents": [], "submitted_at": now,
+                    "identity_sealed": None, "identity_key_id": None},
                 events=[], topic="lending.intake.v1")
 
         batch = [submission("100.00") for _ in range(5)]

@@ -32,7 +32,7 @@ def refused(loan_id: str, *, retryable: bool) -> object:
 
 async def test_a_payout_refused_for_an_apr_beyond_tolerance_ends_the_application(
         service_app, kafka_bootstrap):
-    app = service_app("intake")
+    app = service_app("intake", webhook_allowed_hosts="127.0.0.1")  # hooks on loopback
     async with running(app) as client:
         partner = await make_partner(app, webhook_url="http://127.0.0.1:9/hooks")
         headers = auth(partner.api_key)

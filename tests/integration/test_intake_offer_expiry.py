@@ -43,7 +43,8 @@ async def _stored_status(app, app_id: str) -> str:
 async def test_an_unsigned_offer_expires_is_announced_and_the_partner_is_told(
     service_app, kafka_bootstrap
 ):
-    app = service_app("intake", offer_expiry_poll_seconds=0.2)
+    app = service_app("intake", offer_expiry_poll_seconds=0.2,
+                      webhook_allowed_hosts="127.0.0.1")
     async with running(app) as client, topic_tail(kafka_bootstrap, "lending.intake.v1") as tail:
         partner = await make_partner(app, webhook_url=HOOKS)
         created = await client.post("/v1/applications", json=application_body(),
@@ -93,7 +94,8 @@ async def _approve_with_offer(app, app_id: str, expires_at: datetime) -> None:
 
 
 async def test_concurrent_sweeps_expire_each_due_offer_exactly_once(service_app):
-    app = service_app("intake", run_background_workers=False)  # the outbox stays put
+    app = service_app("intake", run_background_workers=False,  # the outbox stays put
+                      webhook_allowed_hosts="127.0.0.1")
     async with running(app) as client:
         partner = await make_partner(app, webhook_url=HOOKS)
         ids = []
