@@ -100,3 +100,15 @@ def test_a_restructured_borrower_keeps_to_the_new_schedule():
     loan = _loan(Behaviour.DEFAULT, stop_after=0)
     loan.restructured = True
     assert [i.kind for i in intents(loan, date(2027, 1, 31))] == [Kind.DUE]
+
+
+def test_a_short_chaos_run_kills_every_kind_once_and_a_long_one_twice():
+    from collections import Counter
+
+    from loanctl.simulate.chaos import KINDS, plan_kills
+
+    short, long = Counter(k.kind for k in plan_kills(11, 21)), Counter(
+        k.kind for k in plan_kills(11, 120))
+    assert short == dict.fromkeys(KINDS, 1)
+    assert long == dict.fromkeys(KINDS, 2)
+    assert all(1 <= k.day < 21 for k in plan_kills(11, 21))

@@ -49,9 +49,11 @@ class Killed:
     day: int
 
 
-def plan_kills(seed: int, days: int, rounds: int = 2) -> list[Kill]:
-    """Every kind ``rounds`` times (at least once each on runs too short for more), spread
-    over the run's days after the first, at random moments of the day."""
+def plan_kills(seed: int, days: int, rounds: int | None = None) -> list[Kill]:
+    """Every kind ``rounds`` times (default: once a month of run, at least once, at most
+    twice: a broker's or a database's restart costs the run minutes), spread over the run's
+    days after the first, at random moments of the day."""
+    rounds = rounds or max(1, min(2, days // 30))
     rng = random.Random(f"chaos:{seed}")
     kinds = [kind for _ in range(rounds) for kind in KINDS]
     rng.shuffle(kinds)
