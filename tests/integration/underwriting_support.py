@@ -55,7 +55,7 @@ def bureau_simulator() -> Iterator[tuple[str, Any]]:
 
 
 async def publish(bootstrap: str, *items: IntegrationEvent | Envelope) -> list[Envelope]:
-    envelopes = [i if isinstance(i, Envelope) else to_envelope(i, source="test")
+    envelopes = [i if isinstance(i, Envelope) else to_envelope(i, source=f"/lending/{i.producer}")
                  for i in items]
     publisher = KafkaEventPublisher(bootstrap)
     await publisher.start()
