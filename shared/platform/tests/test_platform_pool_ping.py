@@ -5,7 +5,8 @@ fresh."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from asyncpg.exceptions import InternalClientError
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -44,5 +45,30 @@ async def test_a_just_used_connection_is_not_pinged(database_url: str) -> None:
         with pytest.raises(DBAPIError):  # no ping: the statement meets the dead connection
             await backend_pid(engine)
         assert await backend_pid(engine) != first  # and the pool starts afresh
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_stuck_in_an_operation_is_discarded_not_handed_out_again(
+        database_url: str) -> None:
+    # What a PostgreSQL killed mid-reply leaves behind: an open connection whose driver
+    # refuses every statement. Its error is raised where and as SQLAlchemy's asyncpg
+    # adapter raises it, on execute.
+    engine = create_engine(database_url, pool_size=1, idle_before_ping=3600.0)
+    dbapi = engine.dialect.dbapi
+
+    def confused(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        if "stuck" in statement:
+            raise dbapi.InternalError("stuck") from InternalClientError(
+                "cannot switch to state 12; another operation (2) is in progress")
+        return statement, _params
+
+    event.listen(engine.sync_engine, "before_cursor_execute", confused, retval=True)
+    try:
+        first = await backend_pid(engine)
+        with pytest.raises(DBAPIError):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 'stuck'"))
+        assert await backend_pid(engine) != first  # that connection is gone, not reused
     finally:
         await engine.dispose()

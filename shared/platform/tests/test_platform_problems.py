@@ -4,7 +4,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
+from sqlalchemy import text
 
+from lending_platform.database import create_engine
 from lending_platform.problems import ProblemError, install_problem_handlers
 
 
@@ -28,6 +30,19 @@ def _app() -> FastAPI:
     @app.get("/v1/boom")
     async def boom() -> None:
         raise RuntimeError("secret internals")
+
+    @app.get("/v1/ledger-down")
+    async def ledger_down() -> None:  # a database nothing listens for (a restart)
+        engine = create_engine("postgresql+asyncpg://u:p@127.0.0.1:9/none")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()
+
+    @app.get("/v1/partner-down")
+    async def partner_down() -> None:  # a socket error that is not the database's
+        raise ConnectionRefusedError(111, "Connection refused")
 
     return app
 
@@ -65,3 +80,14 @@ async def test_an_unexpected_error_is_a_500_problem_without_internals(client):
     assert response.status_code == 500
     assert "secret" not in response.text
     assert response.json()["type"].endswith("/internal-error")
+
+
+async def test_a_database_that_is_away_answers_503_with_retry_after_and_no_traceback(
+        client, caplog):
+    r = await client.get("/v1/ledger-down")
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "2"
+    assert r.json()["type"].endswith("/database-unavailable")
+    assert not any(rec.exc_info for rec in caplog.records)  # an outage, not a bug
+    other = await client.get("/v1/partner-down")
+    assert other.status_code == 500  # only the driver's socket errors are the database's

@@ -9,9 +9,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from asyncpg.exceptions import InternalClientError
 from sqlalchemy import MetaData, Table, TextClause, event
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from lending_messaging.tables import inbox_columns, outbox_columns
@@ -32,10 +33,70 @@ def create_engine(url: str, pool_size: int = 10, *,
     (an idempotent REST call) goes through on a fresh connection."""
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
     event.listen(engine.sync_engine, "checkin", _note_checkin)
+    event.listen(engine.sync_engine, "handle_error", _discard_confused_connection)
     event.listen(engine.sync_engine, "checkout",
                  lambda dbapi_conn, record, _proxy: _ping_if_idle(dbapi_conn, record,
                                                                   idle_before_ping))
     return engine
+
+
+def _discard_confused_connection(context: Any) -> None:
+    # A connection the server dropped mid-reply (PostgreSQL killed while an error was being
+    # read) can stay open yet stuck in that operation: asyncpg then refuses every statement
+    # ("another operation is in progress") and SQLAlchemy, which only counts a *closed*
+    # connection as lost, hands it out again and again (a consumer restarted every 2 s
+    # failed on it for minutes). Counted as a disconnect, it is discarded; the rest of the
+    # pool is healthy and stays.
+    if is_confused_connection_error(context.original_exception):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
+
+
+def is_confused_connection_error(exc: BaseException | None) -> bool:
+    """asyncpg's InternalClientError anywhere in ``exc``'s chain."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, InternalClientError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+# SQLSTATEs of a server going away or not yet back: admin/crash shutdown, cannot connect now.
+_SERVER_GONE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def is_database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is away (refused, dropped, restarting) rather than
+    that the statement was wrong: the caller may try again in a moment."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, InternalClientError):
+            return True
+        if isinstance(current, OSError) and _raised_in_driver(current):  # refused, reset
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if getattr(current, "sqlstate", None) in _SERVER_GONE_SQLSTATES:
+            return True
+        if "connection is closed" in str(current) or "connection was closed" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    # A socket error is the database's only when the driver or the pool raised it (not an
+    # HTTP call to a partner, say).
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _note_checkin(_dbapi_conn: Any, record: Any) -> None:

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from lending_platform.database import is_database_unreachable
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://docs.lending.local/problems/"
 log = logging.getLogger("lending.problems")
@@ -98,6 +100,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_database_unreachable(exc):
+            # A database restart is an outage to report, not a bug to trace: every
+            # statement of the request rolled back, so the client may simply try again.
+            log.warning("database unreachable on %s %s: %r", request.method,
+                        request.url.path, exc)
+            return problem_response(
+                request, 503, "The service's database is unreachable for a moment; nothing "
+                "was changed. Try again shortly.", code="database-unavailable",
+                headers={"Retry-After": "2"})
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
             request, 500, "An unexpected error occurred; it has been logged.",

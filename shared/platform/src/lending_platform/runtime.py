@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lending_messaging.lag import ConsumerLagProbe
 from lending_messaging.ports import EventPublisher
+from lending_platform.database import is_database_unreachable
 from lending_platform.health import Check, KafkaProbe, database_check
 from lending_platform.settings import ServiceSettings
 
@@ -86,8 +87,12 @@ class Runtime:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("%s stopped with an error; restarting in 2s", name)
+            except Exception as exc:
+                if is_database_unreachable(exc):  # an outage, not a bug: no traceback
+                    log.warning("%s: the database is unreachable (%r); restarting in 2s",
+                                name, exc)
+                else:
+                    log.exception("%s stopped with an error; restarting in 2s", name)
                 await asyncio.sleep(2)
 
     async def stop(self) -> None:
