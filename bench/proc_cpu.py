@@ -41,8 +41,9 @@ def _stat(pid: int) -> tuple[int, float] | None:
     return int(fields[1]), (utime + stime + cutime + cstime) / TICK
 
 
-def cpu_by_kind(root: int) -> Counter[str]:
-    """Every descendant of ``root`` (included), its CPU seconds summed by kind."""
+def cpu_by_kind(root: int, *also: int) -> Counter[str]:
+    """Every descendant of ``root`` and of ``also`` (included), CPU seconds summed by kind.
+    PostgreSQL detaches from the stack's tree (pg_ctl daemonizes it): pass its postmaster."""
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
     for entry in os.listdir("/proc"):
@@ -50,7 +51,7 @@ def cpu_by_kind(root: int) -> Counter[str]:
             stat = _stat(int(entry))
             if stat is not None:
                 parents[int(entry)], cpu[int(entry)] = stat
-    tree = {root}
+    tree = {root, *also}
     grew = True
     while grew:
         grew = False
@@ -71,3 +72,11 @@ def cpu_by_kind(root: int) -> Counter[str]:
 def own_cpu() -> float:
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
+
+
+def postmaster_pid(profile: str) -> int:
+    """The pid of a stack's PostgreSQL (``.local/<profile>/pg/data/postmaster.pid``)."""
+    from lending_devstack.settings import find_repo_root
+
+    path = find_repo_root() / ".local" / profile / "pg" / "data" / "postmaster.pid"
+    return int(path.read_text().split("\n", 1)[0])

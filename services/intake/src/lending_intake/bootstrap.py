@@ -24,6 +24,7 @@ from lending_intake.service_layer.credentials import Issuer
 from lending_intake.service_layer.expiry import OfferExpiryWorker
 from lending_intake.service_layer.handlers import build_handlers
 from lending_messaging.ports import EventPublisher
+from lending_messaging.wakeup import Wakeup
 from lending_platform.encryption import KeyRing
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
@@ -77,6 +78,7 @@ def bootstrap(
             settings.webhook_timeout_seconds, issuer.webhook_urls),
         keyring=issuer.keyring, poll_seconds=settings.webhook_poll_seconds,
         batch_size=settings.webhook_batch_size, backoff_scale=settings.webhook_backoff_scale,
+        per_partner=settings.webhook_per_partner, wakeup=Wakeup(runtime.engine),
     )
     runtime.workers["offer_expiry"] = OfferExpiryWorker(
         ctx, poll_seconds=settings.offer_expiry_poll_seconds,

@@ -45,7 +45,8 @@ class Settings(ServiceSettings):
     webhook_poll_seconds: float = Field(default=0.5, gt=0)
     # Multiplies the retry backoff (10 s, 30 s, 2 min ... for 24 h); tests shrink it.
     webhook_backoff_scale: float = Field(default=1.0, gt=0)
-    webhook_batch_size: int = Field(default=50, ge=1)
+    webhook_batch_size: int = Field(default=50, ge=1)  # deliveries in flight at most
+    webhook_per_partner: int = Field(default=8, ge=1)  # of them, to any one partner
     # Webhook URLs may not point at loopback, private, link-local or cloud metadata
     # addresses unless listed here (hosts, addresses or CIDR ranges, comma separated): the
     # development stack lists its receiver simulator's 127.0.0.1.

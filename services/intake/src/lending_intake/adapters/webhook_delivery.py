@@ -32,6 +32,7 @@ from lending_intake.adapters.orm import partners, webhook_deliveries
 from lending_intake.domain.errors import InvalidWebhookUrlError
 from lending_intake.domain.webhook_urls import WebhookUrlPolicy
 from lending_intake.domain.webhooks import RETRY_WINDOW, SIGNATURE_HEADER, next_wait, signature
+from lending_messaging.wakeup import Wakeup
 from lending_platform.encryption import KeyRing, Sealed
 
 log = logging.getLogger("lending.intake.webhooks")
@@ -102,47 +103,98 @@ def _netloc(url: str) -> str:
 
 
 class WebhookWorker:
+    """Deliveries run side by side, up to ``batch_size`` in flight and ``per_partner`` of
+    any one partner, so a partner whose endpoint hangs holds a few slots, never the rest.
+    A partner whose endpoint failed rests (its next deliveries are not claimed) for the
+    backoff of its consecutive failures, then one delivery at a time probes it: an endpoint
+    that is away costs one attempt per rest, not one timeout per queued delivery, and a
+    success ends the rest. Rests are per
+    process, like the caches. A status change committed in this process wakes the worker
+    (``Wakeup``), so a webhook leaves within milliseconds; the poll finds other replicas'."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], sender: WebhookSender, *,
                  keyring: KeyRing, poll_seconds: float, batch_size: int,
-                 backoff_scale: float) -> None:
+                 backoff_scale: float, per_partner: int = 8,
+                 wakeup: Wakeup | None = None) -> None:
         self._sessions = sessions
         self._sender = sender
         self._keyring = keyring
         self._poll = poll_seconds
         self._batch = batch_size
+        self._per_partner = min(per_partner, batch_size)
         self._scale = backoff_scale
+        self._wakeup = wakeup or Wakeup()
         self._stopping = asyncio.Event()
+        self._in_flight: dict[str, int] = {}  # partner id -> deliveries under way
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._failures: dict[str, int] = {}  # partner id -> consecutive failed attempts
+        self._resting: dict[str, float] = {}  # partner id -> monotonic end of its rest
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
         self._stopping.clear()
+        self._wakeup.start()
         try:
             while not self._stopping.is_set():
-                if await self.deliver_due() == 0:
-                    try:
-                        await asyncio.wait_for(self._stopping.wait(), self._poll)
-                    except TimeoutError:
-                        pass
+                self._wakeup.clear()
+                if await self.start_due() == 0:
+                    await self._wakeup.wait(self._poll, self._stopping)
         finally:
+            self._wakeup.stop()
+            if self._tasks:  # in flight: let them record their outcome (else re-sent later)
+                await asyncio.wait(list(self._tasks), timeout=10)
             await self._sender.close()
 
-    async def deliver_due(self) -> int:
-        due = await self._claim()
-        if due:
-            await asyncio.gather(*(self._deliver(row) for row in due))
+    async def start_due(self) -> int:
+        """Claims what is due and may start now, and starts it; returns how many."""
+        room = self._batch - len(self._tasks)
+        if room <= 0:
+            return 0
+        now = time.monotonic()
+        for partner_id in [p for p, until in self._resting.items() if until <= now]:
+            del self._resting[partner_id]
+        busy = {p for p, n in self._in_flight.items() if n >= self._allowance(p)}
+        due = await self._claim(room, excluded=busy | set(self._resting))
+        for item in due:
+            partner_id = item[0].partner_id
+            self._in_flight[partner_id] = self._in_flight.get(partner_id, 0) + 1
+            task = asyncio.create_task(self._deliver(item))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return len(due)
 
-    async def _claim(self) -> list[Any]:
+    def _allowance(self, partner_id: str) -> int:
+        # After a failure only one delivery probes the endpoint until one succeeds.
+        return 1 if partner_id in self._failures else self._per_partner
+
+    async def deliver_due(self) -> int:
+        """Starts what is due and waits for those deliveries to finish (tests, tools)."""
+        started = await self.start_due()
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
+        return started
+
+    async def _claim(self, limit: int, *, excluded: set[str]) -> list[Any]:
         d = webhook_deliveries.c
         async with self._sessions() as session, session.begin():
             now = (await session.execute(text("SELECT now()"))).scalar_one()
-            picked = (
-                select(d.seq).where(d.state == "pending", d.next_attempt_at <= now)
-                .order_by(d.next_attempt_at).limit(self._batch)
-                .with_for_update(skip_locked=True).scalar_subquery()
-            )
+            candidates = (await session.execute(
+                select(d.seq, d.partner_id).where(d.state == "pending", d.next_attempt_at <= now,
+                                                  d.partner_id.not_in(excluded))
+                .order_by(d.next_attempt_at).limit(limit)
+                .with_for_update(skip_locked=True))).all()
+            # Within each partner's allowance; the rest stay due, unleased, for a later round.
+            taken: dict[str, int] = {}
+            picked = []
+            for seq, partner_id in candidates:
+                count = self._in_flight.get(partner_id, 0) + taken.get(partner_id, 0)
+                if count < self._allowance(partner_id):
+                    taken[partner_id] = taken.get(partner_id, 0) + 1
+                    picked.append(seq)
+            if not picked:
+                return []
             rows = (await session.execute(
                 update(webhook_deliveries).where(d.seq.in_(picked))
                 .values(next_attempt_at=now + LEASE)
@@ -160,6 +212,17 @@ class WebhookWorker:
         return [(row, secrets.get(row.partner_id)) for row in rows]
 
     async def _deliver(self, item: tuple[Any, str | None]) -> None:
+        row = item[0]
+        try:
+            await self._attempt(item)
+        finally:
+            left = self._in_flight.get(row.partner_id, 1) - 1
+            if left > 0:
+                self._in_flight[row.partner_id] = left
+            else:
+                self._in_flight.pop(row.partner_id, None)
+
+    async def _attempt(self, item: tuple[Any, str | None]) -> None:
         row, secret = item
         body = row.body.encode()
         if secret is None:
@@ -173,7 +236,17 @@ class WebhookWorker:
                 "Lending-Event-Type": row.event_type,
             }
             result = await self._sender.post(row.url, body, headers)
+        self._note(row.partner_id, result)
         await self._record(row, result)
+
+    def _note(self, partner_id: str, result: PostResult) -> None:
+        if result.ok:
+            self._failures.pop(partner_id, None)
+            self._resting.pop(partner_id, None)
+            return
+        failures = self._failures.get(partner_id, 0) + 1
+        self._failures[partner_id] = failures
+        self._resting[partner_id] = time.monotonic() + next_wait(failures, self._scale)
 
     async def _record(self, row: Any, result: PostResult) -> None:
         d = webhook_deliveries.c
