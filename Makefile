@@ -43,8 +43,9 @@ lint: venv
 	@.venv/bin/ruff check .
 	@.venv/bin/mypy shared/*/src services/*/src
 
+# `make bench ONLY="e2e simulation"` re-runs those and keeps the page's other sections.
 bench: venv
-	@$(PY) bench/run_all.py
+	@$(PY) bench/run_all.py $(ONLY)
 
 schemas: venv
 	@$(PY) -m lending_events.schema_tools generate

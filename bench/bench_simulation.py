@@ -1,7 +1,7 @@
 """Benchmark: `loanctl simulate`, a book lived through business days on the whole stack,
 beside the same stack's floor (a book of one loan) measured in the same run.
 
-    .venv/bin/python bench/bench_simulation.py [--loans 10000] [--months 12] [--json-out FILE]
+    .venv/bin/python bench/bench_simulation.py [--loans 300] [--months 2] [--json-out FILE]
 
 Each size runs on a fresh private stack (`make run` on its own servers and free ports, as
 the simulation test does). Reported: wall time, simulated days, loan-days (loans on the
@@ -28,6 +28,7 @@ from proc_cpu import cpu_by_kind, own_cpu, postmaster_pid
 from lending_devstack.private import private_stack
 
 GOAL_SECONDS = 30 * 60  # the issue's goal for 10,000 loans over 12 months
+GOAL_LOAN_DAYS = 10_000 * 365
 
 
 def run(loans: int, months: int, seed: int, profile: str) -> dict[str, Any]:
@@ -81,8 +82,10 @@ def markdown(floor: dict[str, Any], book: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--loans", type=int, default=10_000)
-    parser.add_argument("--months", type=int, default=12)
+    # The goal's size (10,000 x 12) runs for days on this design: `make bench` runs a book
+    # it can finish and states what the goal's size would take at the speed it measured.
+    parser.add_argument("--loans", type=int, default=300)
+    parser.add_argument("--months", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
@@ -90,10 +93,16 @@ def main() -> int:
     book = run(args.loans, args.months, args.seed, "bench-sim")
     print(markdown(floor, book))
     full = args.loans >= 10_000 and args.months >= 12
-    goals = [{"benchmark": "simulation",
-              "goal": f"{args.loans} loans × {args.months} months under 30 min",
-              "measured": f"{book['wall_seconds'] / 60:.1f} min",
-              "met": ("yes" if book["wall_seconds"] <= GOAL_SECONDS else "no") if full else "-"}]
+    if full:
+        measured, met = f"{book['wall_seconds'] / 60:.1f} min", book["wall_seconds"] <= GOAL_SECONDS
+    else:  # loan-days are the run's work: the goal's book has 10,000 x 365 of them
+        rate = max(book["speed"]["loan_days_per_second"], 1e-9)
+        estimate = GOAL_LOAN_DAYS / rate
+        measured = (f"{rate} loan-days/s on {args.loans} x {args.months} mo: the goal's "
+                    f"3.65M loan-days ≈ {estimate / 3600:.1f} h (linear estimate)")
+        met = estimate <= GOAL_SECONDS
+    goals = [{"benchmark": "simulation", "goal": "10,000 loans × 12 months under 30 min",
+              "measured": measured, "met": "yes" if met else "no"}]
     if args.json_out:
         args.json_out.write_text(json.dumps({"floor": floor, "book": book, "goals": goals},
                                             indent=2))
