@@ -200,9 +200,35 @@ async def test_calls_past_the_weeks_contact_limit_are_refused_and_leave_no_trace
         for _ in range(limit + 1):
             await call()
             made += 1
-    contacts = await coll.sql("SELECT 1 FROM case_actions WHERE case_id = :c AND is_contact",
-                              c=case.case_id)
-    assert 1 <= made and len(contacts) == limit
+    kinds = [r.kind for r in await coll.sql(
+        "SELECT kind FROM case_actions WHERE case_id = :c AND is_contact", c=case.case_id)]
+    messages = sum(k in ("sms_reminder", "email_reminder") for k in kinds)
+    assert 1 <= made == limit - messages
+
+
+async def test_the_call_a_task_asked_for_is_the_tasks_contact_not_another_one(
+        coll: Collections):
+    from lending_collections.domain.errors import ContactLimitReachedError
+    from lending_collections.service_layer.cases import record_contact
+
+    loan = await delinquent_loan(coll)
+    case = await case_of(coll, loan)
+    for day in (16, 19, 22):  # 1, 4 and 7 DPD: reminders every three days
+        await coll.deliver(day_closed(date(2025, 2, day)))
+    await coll.deliver(day_closed(date(2025, 2, 23)))  # 8 DPD: the call task fills the week
+
+    async def call() -> None:
+        async with coll.ctx.sessions() as session, session.begin():
+            await record_contact(session, coll.ctx.policy, case.case_id, channel="call",
+                                 outcome="promise_made", stage="call", by="agent-7",
+                                 why="answered")
+
+    kinds = [r.kind for r in await coll.sql(
+        "SELECT kind FROM case_actions WHERE case_id = :c AND is_contact", c=case.case_id)]
+    assert kinds.count("call_task") == 1 and len(kinds) == 4  # 3 in the week to the 23rd
+    await call()  # the contact the task kept room for
+    with pytest.raises(ContactLimitReachedError):
+        await call()
 
 
 async def test_a_promise_is_kept_by_a_payment_and_another_broken_at_the_day_close(

@@ -117,15 +117,6 @@ def test_the_weekly_contact_limit_holds_automated_contacts_back():
     assert codes(9, old) == ["sms-reminder", "call"]  # outside the 7-day window
 
 
-def test_a_call_task_keeps_room_for_the_agents_call_and_is_not_itself_a_contact():
-    week = [PastAction("", DAY - timedelta(days=d), True) for d in (1, 3)]
-    [call] = plan(BOOK, view(9), week, DAY, NOON).actions
-    # the agent's call is the week's third contact; the task that asked for it is none
-    assert call.rule.needs_contact and not call.rule.is_contact
-    full = [*week, PastAction("", DAY - timedelta(days=2), True)]
-    assert plan(BOOK, view(9), full, DAY, NOON).actions == []  # no task no agent may do
-
-
 def test_messages_planned_in_quiet_hours_wait_until_the_quiet_hours_end():
     late = datetime(2025, 3, 1, 22, 30, tzinfo=UTC)
     [sms] = plan(BOOK, view(2), [], DAY, late).actions

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -126,13 +126,24 @@ async def record(session: AsyncSession, case_id: str, changes: Sequence[Recorded
     return ids
 
 
-async def contacts_since(session: AsyncSession, case_id: str, since: date) -> int:
-    """Contacts of the case on business dates from ``since``; the case row is locked by
-    the caller's load, so two agents cannot both take the last contact of the week."""
-    return int(await session.scalar(
-        select(func.count()).select_from(case_actions)
-        .where(case_actions.c.case_id == case_id, case_actions.c.is_contact,
-               case_actions.c.business_date >= since)) or 0)
+# The contacts an agent's next contact on a case adds to. A call or visit task counts when it
+# is created: it keeps the week's room for the contact it asks an agent to make, so that
+# contact (the agent's next one while the task is unanswered) is the task's, not another.
+# (The day close's planner counts the task and the contact both: it stays on the safe side.)
+_CONTACTS_BEFORE_AGENTS_NEXT = (
+    "SELECT (count(*) FILTER (WHERE is_contact)"
+    " - least(count(*) FILTER (WHERE kind IN ('call_task', 'field_visit_task')),"
+    "         count(*) FILTER (WHERE kind = 'contact') + 1))::int AS contacts"
+    " FROM case_actions WHERE case_id = :case_id AND business_date >= :since")
+
+
+async def contacts_before_agents_next(session: AsyncSession, case_id: str,
+                                      since: date) -> int:
+    """Contacts of the case on business dates from ``since`` that an agent's next contact
+    adds to (not counting the room a task kept for it); the case row is locked by the
+    caller's load, so two agents cannot both take the last contact of the week."""
+    return int(await session.scalar(text(_CONTACTS_BEFORE_AGENTS_NEXT),
+                                     {"case_id": case_id, "since": since}) or 0)
 
 
 async def actions_of(session: AsyncSession, case_id: str) -> list[Row[Any]]:

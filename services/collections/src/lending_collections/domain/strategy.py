@@ -36,15 +36,8 @@ class ActionRule:
     template: str = ""
 
     @property
-    def needs_contact(self) -> bool:
-        """Whether the action needs room in the week's contact budget."""
-        return self.kind in CONTACT_KINDS
-
-    @property
     def is_contact(self) -> bool:
-        """Whether the action itself reaches the borrower. A call or visit task only asks an
-        agent: the contact the agent records is the one counted, so it is not counted twice."""
-        return self.kind in MESSAGE_KINDS
+        return self.kind in CONTACT_KINDS
 
     def applies_at(self, dpd: int) -> bool:
         return self.from_dpd <= dpd and (self.to_dpd is None or dpd <= self.to_dpd)
@@ -169,10 +162,10 @@ def plan(book: StrategyBook, case: CaseView, history: Sequence[PastAction], toda
         if case.promise_pending:
             skipped.append((rule.code, "promise_pending"))
             continue
-        if rule.needs_contact and contacts >= book.limits.max_contacts_per_week:
+        if rule.is_contact and contacts >= book.limits.max_contacts_per_week:
             skipped.append((rule.code, "contact_limit"))
             continue
-        contacts += rule.needs_contact  # a task keeps its agent's contact free today
+        contacts += rule.is_contact
         send_after = book.limits.next_allowed(now) if rule.kind in MESSAGE_KINDS else None
         actions.append(PlannedAction(case.case_id, case.loan_id, strategy.strategy_id,
                                      book.version, rule, today, send_after,

@@ -102,7 +102,8 @@ async def record_contact(session: AsyncSession, policy: CollectionsPolicy, case_
     today = await _today(session, policy)
     since = today - timedelta(days=WINDOW_DAYS - 1)
     case.record_contact(channel, outcome, by, today, why,
-                        contacts_this_week=await repo.contacts_since(session, case_id, since),
+                        contacts_this_week=await repo.contacts_before_agents_next(session, case_id,
+                                                                            since),
                         weekly_limit=policy.book.limits.max_contacts_per_week)
     [action_id] = await repo.record(session, case.case_id, case.pending)
     await emit_in(session, CollectionActionTaken(
