@@ -138,7 +138,10 @@ async def test_a_loan_service_problem_type_resolves_to_its_explanation(name: str
     async with _client(_service(name), "https://partners.lending.example.com") as client:
         answer = await client.get("/v1/no-such-loan-endpoint")
         assert answer.status_code == 404
-        page = await client.get(urljoin(str(answer.url), answer.json()["type"]))
+        resolved = urljoin(str(answer.url), answer.json()["type"])
+        # On the host the partner called (the ingress routes /problems as it routes /v1).
+        assert resolved == "https://partners.lending.example.com/problems/not-found"
+        page = await client.get(resolved)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert 'id="not-found"' in page.text and "What to do" in page.text
 
