@@ -130,8 +130,9 @@ def render_kind_html(kind: ProblemKind) -> str:
 
 def render_index_html() -> str:
     rows = "".join(f'<tr><td><a href="/problems/{k.code}"><code>{k.code}</code></a></td>'
-                   f"<td>{_statuses(k)}</td><td>{html.escape(k.title)}</td></tr>"
-                   for k in catalogue().values())
+                   f"<td>{_statuses(k)}</td><td>{html.escape(k.title)}</td>"
+                   f"<td>{html.escape(k.sent_by)}</td></tr>" for k in catalogue().values())
     return _page("Problem types", "<h1>Problem types</h1><p>Every error is an RFC 9457 "
                  "problem document whose <code>type</code> is one of these.</p>"
-                 f"<table><tr><th>code</th><th>status</th><th>title</th></tr>{rows}</table>")
+                 "<table><tr><th>code</th><th>status</th><th>title</th><th>sent by</th></tr>"
+                 f"{rows}</table>")
