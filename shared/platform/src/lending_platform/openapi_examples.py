@@ -64,13 +64,20 @@ def documented(problems: dict[int | str, dict[str, Any]], status: int, ok: Named
                media: str = "application/json") -> dict[int | str, dict[str, Any]]:
     """``problems`` (a route module's error responses) with the success response's examples
     and, per status, the problem documents worth showing."""
-    out = copy.deepcopy(problems)
+    out = with_problems(problems, problems_shown or {})
     out.setdefault(status, {}).setdefault("content", {}).setdefault(media, {})[
         "examples"] = examples(ok)
-    for code, shown in (problems_shown or {}).items():
+    return out
+
+
+def with_problems(problems: dict[int | str, dict[str, Any]],
+                  shown: dict[int, list[dict[str, Any]]]) -> dict[int | str, dict[str, Any]]:
+    """``problems`` with the problem documents worth showing, per status."""
+    out = copy.deepcopy(problems)
+    for code, bodies in shown.items():
         content = out.setdefault(code, {}).setdefault("content", {})
         named: Named = {}
-        for body in shown:
+        for body in bodies:
             name = body["type"].rsplit("/", 1)[-1]
             named[name if name not in named else f"{name}-{len(named) + 1}"] = (
                 body["detail"], body)

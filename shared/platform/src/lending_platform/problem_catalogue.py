@@ -79,10 +79,11 @@ def render_markdown() -> str:
         "",
         "```json",
         '{"type": "/problems/validation-error", "title": "Validation failed", "status": 422,',
-        ' "detail": "The request is invalid: requested.amount",',
+        ' "detail": "The request is invalid: requested, applicant.email",',
         ' "instance": "/v1/applications",',
-        ' "errors": [{"field": "requested.amount", "message": "CNY amounts have at most 2 '
-        'decimal places"}]}',
+        ' "errors": [{"field": "requested", "message": "Value error, amount: \'6000.5\' has 1 '
+        'decimal places but CNY amounts need exactly 2"},',
+        '            {"field": "applicant.email", "message": "String should match pattern ..."}]}',
         "```",
         "",
         "| code | status | sent by |",

@@ -37,7 +37,9 @@ class Problem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(description="URI naming the kind of problem")
+    type: str = Field(description="The problem type, `/problems/<code>`: a URI reference "
+                      "that, resolved against the request URL, opens when it happens and what "
+                      "to do (docs/problems.md). Compare errors by it")
     title: str
     status: int
     detail: str

@@ -93,3 +93,5 @@ AS_OF_PAST = problem_example(
 BAD_PERIOD = problem_example(
     "validation-error", "The request is invalid: query.to", LOAN_PATH + "/statement",
     errors=[{"field": "query.to", "message": "is before `from`"}])
+PARTNER_KEY_ON_ADMIN = problem_example(
+    "forbidden", "This endpoint is for operator API keys.", "/v1/admin/business-day/close")

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from lending_platform.auth import AnyPrincipal, PartnerPrincipal, require_operator
 from lending_platform.credentials import PARTNER, Principal
-from lending_platform.openapi_examples import documented, examples
+from lending_platform.openapi_examples import documented, examples, with_problems
 from lending_platform.problems import ProblemError
 from lending_servicing.entrypoints import examples as ex
 from lending_servicing.entrypoints.schemas import (
@@ -53,6 +53,7 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         404: "No such loan for this caller", 409: "Conflicts with the loan or the calendar",
         422: "Invalid request; `errors` lists every field"}.items()}
 READS = {status: r for status, r in PROBLEMS.items() if status != 409}  # reads never conflict
+ADMIN = with_problems(PROBLEMS, {403: [ex.PARTNER_KEY_ON_ADMIN]})
 
 
 def _ctx(request: Request) -> ServicingContext:
@@ -152,7 +153,7 @@ async def get_statement(
     return st
 
 
-@admin.post("/business-day/close", response_model=DayClosePublic, responses=PROBLEMS)
+@admin.post("/business-day/close", response_model=DayClosePublic, responses=ADMIN)
 async def close_business_day(request: Request, body: DayCloseCreate,
                              operator: Closer) -> DayClosePublic:
     """Close every business day up to `as_of`, in order, each emitting BusinessDayClosed
@@ -173,7 +174,7 @@ async def close_business_day(request: Request, body: DayCloseCreate,
                               for d in result.closed])
 
 
-@admin.get("/business-day", response_model=CalendarPublic, responses=PROBLEMS)
+@admin.get("/business-day", response_model=CalendarPublic, responses=ADMIN)
 async def get_calendar(request: Request, operator: Operator) -> CalendarPublic:
     ctx = _ctx(request)
     last, upcoming = await holidays.calendar_state(ctx)
@@ -182,7 +183,7 @@ async def get_calendar(request: Request, operator: Operator) -> CalendarPublic:
                           last_closed=last, holidays=upcoming)
 
 
-@admin.put("/holidays/{day}", response_model=HolidayPublic, responses=PROBLEMS)
+@admin.put("/holidays/{day}", response_model=HolidayPublic, responses=ADMIN)
 async def declare_holiday(request: Request, day: date, body: HolidayCreate,
                           operator: Closer) -> HolidayPublic:
     """Declare a future day a holiday: installments due that day fall due the next
