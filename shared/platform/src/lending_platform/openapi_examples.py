@@ -1,7 +1,7 @@
 """Examples in the OpenAPI, written once per route module (``entrypoints/examples.py``):
 
     @router.post("/things", responses=documented(PROBLEMS, 201, {"one": ("A thing", body)},
-                 problems={409: [problem_example("thing-taken", "...", "/v1/things")]}))
+                 problems_shown={409: [problem_example("thing-taken", "...", "/v1/things")]}))
     async def create(body: Annotated[ThingCreate, Body(openapi_examples=examples(...))]): ...
 
 Problem examples are built from the catalogue (problem_catalogue.py), so their `type` and
