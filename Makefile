@@ -50,7 +50,8 @@ bench: venv
 schemas: venv
 	@$(PY) -m lending_events.schema_tools generate
 
-# Each service's OpenAPI under docs/openapi/ (refuses a breaking change to a partner endpoint).
+# Each service's OpenAPI under docs/openapi/ (refuses a breaking change to a partner endpoint)
+# and docs/problems.md, the problem types' catalogue (from lending_platform/problems.toml).
 openapi: venv
 	@$(PY) -m lending_platform.openapi_tools generate
 

@@ -236,3 +236,14 @@ def test_alert_rules_cover_lag_dead_letters_outbox_5xx_and_day_close(rendered):
             "LendingConsumerLagHigh", "LendingDeadLetterGrowth", "LendingOutboxBacklog",
             "LendingHttp5xxRate", "LendingDayCloseOverdue", "LendingCredentialProjectionStale",
         } <= alerts
+
+
+def test_a_partner_can_follow_a_problem_type_on_the_host_that_answered(rendered):
+    # A problem's type is /problems/<code>, resolved against the URL the partner called.
+    for objects in rendered.values():
+        for ing in (o for o in objects if o["kind"] == "Ingress"):
+            for rule in ing["spec"]["rules"]:
+                backends = {p["path"]: p["backend"]["service"]["name"]
+                            for p in rule["http"]["paths"]}
+                assert set(backends) == {"/v1", "/problems"}, rule["host"]
+                assert backends["/problems"] == backends["/v1"], rule["host"]

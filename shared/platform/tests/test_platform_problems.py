@@ -67,7 +67,7 @@ async def test_a_validation_error_names_each_bad_field(client):
 async def test_a_domain_problem_keeps_its_status_code_and_detail(client):
     body = (await client.get("/v1/loans/L1")).json()
     assert body == {
-        "type": "https://docs.lending.local/problems/loan-not-active",
+        "type": "/problems/loan-not-active",
         "title": "Conflict",
         "status": 409,
         "detail": "loan L1 is not active",

@@ -20,6 +20,7 @@ from lending_platform.metrics import ServiceMetrics
 from lending_platform.observability import install_observability
 from lending_platform.ops import ops_router
 from lending_platform.problem_openapi import install_problem_openapi
+from lending_platform.problem_pages import problem_pages_router
 from lending_platform.problems import install_problem_handlers
 from lending_platform.runtime import Runtime
 from lending_platform.settings import ServiceSettings
@@ -81,6 +82,7 @@ def build_app(
         return runtime.readiness_checks() if runtime else {"startup": _starting}
 
     app.include_router(health_router(checks))
+    app.include_router(problem_pages_router())
     v1 = APIRouter(prefix="/v1")
     v1.include_router(ops_router())
     for router in routers:

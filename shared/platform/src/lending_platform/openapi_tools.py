@@ -1,5 +1,6 @@
 """``python -m lending_platform.openapi_tools generate|check``: each service's OpenAPI
-document, committed under ``docs/openapi/<service>.json``.
+document, committed under ``docs/openapi/<service>.json``, and the catalogue of the problem
+types they answer with, ``docs/problems.md`` (from problems.toml).
 
 Like the event schemas, the committed documents are the baseline: ``check`` fails when the
 code no longer generates them, and names every breaking change to an endpoint partners
@@ -18,8 +19,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lending_platform.problem_catalogue import render_markdown
+
 SERVICES = ("intake", "underwriting", "ledger", "servicing", "collections")
 DEFAULT_DIR = Path(__file__).resolve().parents[4] / "docs" / "openapi"
+PROBLEMS_DOC = DEFAULT_DIR.parent / "problems.md"
 _INTERNAL = ("/v1/ops", "/v1/admin")
 _METHODS = ("get", "put", "post", "delete", "patch")
 Spec = dict[str, Any]
@@ -125,9 +129,11 @@ def _request_breaks(old: Spec, new: Spec, where: str, before: dict[str, Any],
     return found
 
 
-def check(directory: Path = DEFAULT_DIR) -> list[str]:
+def check(directory: Path = DEFAULT_DIR, catalogue_doc: Path = PROBLEMS_DOC) -> list[str]:
     """Every problem with the committed documents; empty when all is well."""
     problems: list[str] = []
+    if not catalogue_doc.exists() or catalogue_doc.read_text() != render_markdown():
+        problems.append(f"{catalogue_doc.name}: out of date; run make openapi")
     for name in SERVICES:
         file = directory / f"{name}.json"
         if not file.exists():
@@ -143,9 +149,12 @@ def check(directory: Path = DEFAULT_DIR) -> list[str]:
     return problems
 
 
-def generate(directory: Path = DEFAULT_DIR, force: bool = False) -> list[str]:
-    """Writes each service's document; returns the ones refused for a breaking change."""
+def generate(directory: Path = DEFAULT_DIR, force: bool = False,
+             catalogue_doc: Path = PROBLEMS_DOC) -> list[str]:
+    """Writes each service's document and the problem catalogue; returns the documents
+    refused for a breaking change."""
     directory.mkdir(parents=True, exist_ok=True)
+    catalogue_doc.write_text(render_markdown())
     refused: list[str] = []
     for name in SERVICES:
         file, spec = directory / f"{name}.json", spec_of(name)

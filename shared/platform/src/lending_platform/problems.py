@@ -12,9 +12,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lending_platform.database import is_database_unreachable
+from lending_platform.problem_catalogue import PROBLEM_JSON, problem_type
 
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "https://docs.lending.local/problems/"
 log = logging.getLogger("lending.problems")
 
 
@@ -51,7 +50,8 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": PROBLEM_BASE + code,
+        # A reference to the code's page on this service (problem_catalogue.py).
+        "type": problem_type(code),
         "title": title or HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,

@@ -7,9 +7,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from lending_platform.problem_catalogue import PROBLEM_JSON, problem_type
+from lending_platform.problem_pages import problem_pages_router
+
 
 def simulator_app(title: str, state: Any = None) -> FastAPI:
-    """A FastAPI app with the health check ``make run`` waits for; ``state`` (the
+    """A FastAPI app with the health check ``make run`` waits for and the pages its problem
+    types resolve to (``/problems/<code>``); ``state`` (the
     simulator's recorded requests and settings) is ``app.state.sim`` for tests."""
     app = FastAPI(title=title)
     app.state.sim = state
@@ -18,10 +22,10 @@ def simulator_app(title: str, state: Any = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.include_router(problem_pages_router())
     return app
 
 
 def problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse({"type": f"https://docs.lending.local/problems/{code}", "code": code,
-                         "status": status, "detail": detail}, status_code=status,
-                        media_type="application/problem+json")
+    return JSONResponse({"type": problem_type(code), "code": code, "status": status,
+                         "detail": detail}, status_code=status, media_type=PROBLEM_JSON)

@@ -87,9 +87,10 @@ def create_app(latency_ms: float = 0.0, failure_rate: float = 0.0,
         existing = state.payouts.get(idempotency_key)
         if existing is not None:
             return JSONResponse(existing, status_code=200)
-        for prefix, code in (("closed", "account_closed"), ("invalid", "account_invalid")):
-            if body.account_ref.startswith(prefix):
-                return problem(422, code, f"account {body.account_ref} cannot be paid")
+        if body.account_ref.startswith("closed"):
+            return problem(422, "account_closed", f"account {body.account_ref} is closed")
+        if body.account_ref.startswith("invalid"):
+            return problem(422, "account_invalid", f"account {body.account_ref} does not exist")
         payout = {"payout_id": f"po_{uuid.uuid4().hex[:16]}", "status": "paid",
                   "idempotency_key": idempotency_key, **body.model_dump()}
         state.payouts[idempotency_key] = payout

@@ -6,12 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from lending_platform.auth import AnyPrincipal, PartnerPrincipal, require_operator
 from lending_platform.credentials import PARTNER, Principal
+from lending_platform.openapi_examples import documented, examples, with_problems
 from lending_platform.problems import ProblemError
+from lending_servicing.entrypoints import examples as ex
 from lending_servicing.entrypoints.schemas import (
     CalendarPublic,
     ClosedDayPublic,
@@ -50,6 +52,8 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
         401: "Missing, unknown or revoked API key", 403: "Wrong kind of key or role",
         404: "No such loan for this caller", 409: "Conflicts with the loan or the calendar",
         422: "Invalid request; `errors` lists every field"}.items()}
+READS = {status: r for status, r in PROBLEMS.items() if status != 409}  # reads never conflict
+ADMIN = with_problems(PROBLEMS, {403: [ex.PARTNER_KEY_ON_ADMIN]})
 
 
 def _ctx(request: Request) -> ServicingContext:
@@ -63,10 +67,18 @@ def _scope(principal: Principal) -> str | None:
 
 
 @router.post("/loans/{loan_id}/payments", status_code=202, response_model=PaymentAcceptedPublic,
-             responses=PROBLEMS)
-async def receive_payment(request: Request, loan_id: str, body: PaymentCreate,
-                          partner: PartnerPrincipal,
-                          idempotency_key: IdempotencyKey) -> JSONResponse:
+             responses=documented(PROBLEMS, 202, {
+                 "installment": ("An installment paid", ex.RECEIVED),
+                 "payoff": ("A payoff that settles the loan", ex.SETTLING)}, problems_shown={
+                 404: [ex.NOT_FOUND], 409: [ex.CLOSED, ex.WRONG_CURRENCY, ex.QUOTE_EXPIRED],
+                 422: [ex.INVALID_PAYMENT, ex.KEY_REUSED]}))
+async def receive_payment(
+    request: Request, loan_id: str, partner: PartnerPrincipal,
+    body: Annotated[PaymentCreate, Body(openapi_examples=examples({
+        "installment": ("An installment", ex.PAYMENT),
+        "payoff": ("A payoff against its quote", ex.PAYOFF_PAYMENT)}))],
+    idempotency_key: IdempotencyKey,
+) -> JSONResponse:
     """A repayment for a loan the partner originated. Repeating a request with the same
     Idempotency-Key and body returns the original answer (`Idempotent-Replayed: true`)."""
     result = await payments.receive_payment(_ctx(request), payments.ReceivePayment(
@@ -97,14 +109,18 @@ async def list_loans(
                           next_cursor=page.next_cursor)
 
 
-@router.get("/loans/{loan_id}", response_model=LoanPublic, responses=PROBLEMS)
+@router.get("/loans/{loan_id}", response_model=LoanPublic, responses=documented(
+    READS, 200, {"current": ("Two installments paid", ex.LOAN)},
+    problems_shown={404: [ex.NOT_FOUND]}))
 async def get_loan(request: Request, loan_id: str, principal: AnyPrincipal) -> LoanPublic:
     """The schedule with each installment's status, the next due, days past due and the
     balances, as of the last closed business date."""
     return loan_public(await queries.loan_view(_ctx(request), loan_id, _scope(principal)))
 
 
-@router.get("/loans/{loan_id}/payoff", response_model=PayoffQuotePublic, responses=PROBLEMS)
+@router.get("/loans/{loan_id}/payoff", response_model=PayoffQuotePublic, responses=documented(
+    READS, 200, {"quote": ("Valid three days", ex.PAYOFF)},
+    problems_shown={404: [ex.NOT_FOUND], 422: [ex.AS_OF_PAST]}))
 async def get_payoff(request: Request, loan_id: str, principal: AnyPrincipal,
                      as_of: Annotated[date | None, Query()] = None) -> PayoffQuotePublic:
     """What settles the loan when paid with a value date from `as_of` (default: the current
@@ -113,10 +129,15 @@ async def get_payoff(request: Request, loan_id: str, principal: AnyPrincipal,
                                                     _scope(principal), as_of))
 
 
-@router.get("/loans/{loan_id}/statement", response_model=StatementPublic, responses={
-    **PROBLEMS, 200: {"content": {"application/json": {}, "text/html": {}},
-                      "description": "JSON, or a printable page with `format=html` or "
-                      "`Accept: text/html`"}})
+STATEMENT_RESPONSES = documented(READS, 200, {"january": ("January 2026", ex.STATEMENT)},
+                                 problems_shown={404: [ex.NOT_FOUND], 422: [ex.BAD_PERIOD]})
+STATEMENT_RESPONSES[200]["content"]["text/html"] = {}
+STATEMENT_RESPONSES[200]["description"] = ("JSON, or a printable page with `format=html` or "
+                                           "`Accept: text/html`")
+
+
+@router.get("/loans/{loan_id}/statement", response_model=StatementPublic,
+            responses=STATEMENT_RESPONSES)
 async def get_statement(
     request: Request, loan_id: str, principal: AnyPrincipal,
     period_from: Annotated[date | None, Query(alias="from")] = None,
@@ -132,7 +153,7 @@ async def get_statement(
     return st
 
 
-@admin.post("/business-day/close", response_model=DayClosePublic, responses=PROBLEMS)
+@admin.post("/business-day/close", response_model=DayClosePublic, responses=ADMIN)
 async def close_business_day(request: Request, body: DayCloseCreate,
                              operator: Closer) -> DayClosePublic:
     """Close every business day up to `as_of`, in order, each emitting BusinessDayClosed
@@ -153,7 +174,7 @@ async def close_business_day(request: Request, body: DayCloseCreate,
                               for d in result.closed])
 
 
-@admin.get("/business-day", response_model=CalendarPublic, responses=PROBLEMS)
+@admin.get("/business-day", response_model=CalendarPublic, responses=ADMIN)
 async def get_calendar(request: Request, operator: Operator) -> CalendarPublic:
     ctx = _ctx(request)
     last, upcoming = await holidays.calendar_state(ctx)
@@ -162,7 +183,7 @@ async def get_calendar(request: Request, operator: Operator) -> CalendarPublic:
                           last_closed=last, holidays=upcoming)
 
 
-@admin.put("/holidays/{day}", response_model=HolidayPublic, responses=PROBLEMS)
+@admin.put("/holidays/{day}", response_model=HolidayPublic, responses=ADMIN)
 async def declare_holiday(request: Request, day: date, body: HolidayCreate,
                           operator: Closer) -> HolidayPublic:
     """Declare a future day a holiday: installments due that day fall due the next

@@ -23,6 +23,7 @@ PROBLEMS: dict[type[UnderwritingError], tuple[int, str]] = {
     ReferralAlreadyDecidedError: (409, "referral-already-decided"),
     NoOfferToApproveError: (409, "no-offer-to-approve"),
 }
+FALLBACK_PROBLEM = (422, "underwriting-error")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(UnderwritingError)
     async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
         status, code = next(((s, c) for kind, (s, c) in PROBLEMS.items()
-                             if isinstance(exc, kind)), (422, "underwriting-error"))
+                             if isinstance(exc, kind)), FALLBACK_PROBLEM)
         return problem_response(request, status, str(exc), code=code)
 
     return app
