@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -85,8 +86,12 @@ class Partner:
         self.number += 1
         body = application_for(7, self.number, self.product, self.today)
         started = time.monotonic()
-        answer = await self.http.post(f"{self.urls['intake']}/v1/applications", json=body,
-                                      headers={"Idempotency-Key": uuid.uuid4().hex})
+        try:
+            answer = await self.http.post(f"{self.urls['intake']}/v1/applications", json=body,
+                                          headers={"Idempotency-Key": uuid.uuid4().hex})
+        except httpx.HTTPError:
+            self.timeline.refused[0] += 1  # no answer at all (0 in the report)
+            return
         if answer.status_code != 202:
             self.timeline.refused[answer.status_code] += 1
             return
@@ -107,6 +112,12 @@ class Partner:
         return Response(status_code=204)
 
     async def accept(self, app_id: str) -> None:
+        try:
+            await self._accept(app_id)
+        except httpx.HTTPError:
+            self.timeline.refused[0] += 1
+
+    async def _accept(self, app_id: str) -> None:
         app = (await self.http.get(f"{self.urls['intake']}/v1/applications/{app_id}")).json()
         offer = app["offer"]
         body = {"offer_id": offer["offer_id"], "terms_version": "2025-01",
@@ -123,8 +134,13 @@ class Partner:
         body = {"amount": "10.00", "currency": self.product.currency,
                 "value_date": self.today.isoformat(), "channel": "bank_transfer",
                 "external_reference": f"bench-{uuid.uuid4().hex[:12]}"}
-        answer = await self.http.post(f"{self.urls['servicing']}/v1/loans/{loan_id}/payments",
-                                      json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        try:
+            answer = await self.http.post(
+                f"{self.urls['servicing']}/v1/loans/{loan_id}/payments", json=body,
+                headers={"Idempotency-Key": uuid.uuid4().hex})
+        except httpx.HTTPError:
+            self.timeline.refused[0] += 1
+            return
         if answer.status_code != 202:
             self.timeline.refused[answer.status_code] += 1
 
@@ -147,6 +163,7 @@ class RateRun:
     refused: dict[str, int]
     payments: int
     close_seconds: float
+    load_average: float  # the machine's 1-minute load at the run's end (2 cores: 2 is full)
     cpu_seconds: dict[str, float]
     loadgen_cpu_seconds: float
 
@@ -215,6 +232,7 @@ async def run_rate(partner: Partner, admin: str, roots: tuple[int, ...], rate: i
         decision=percentiles(decision), to_disbursed=percentiles(disbursed),
         outcomes=dict(line.outcomes), refused={str(k): v for k, v in line.refused.items()},
         payments=payments, close_seconds=round(close_seconds, 2),
+        load_average=round(os.getloadavg()[0], 1),
         cpu_seconds={k: round(v, 2) for k, v in sorted(cpu.items()) if v > 0.005},
         loadgen_cpu_seconds=round(own_cpu() - own_before, 2))
 
@@ -297,11 +315,13 @@ def markdown(runs: list[RateRun]) -> str:
         "under the load. Latencies are from the submit to the webhook that reports the "
         "decision (approved, declined or referred) and the disbursement. The 10/s run is the "
         "baseline. Maximum sustainable rate (decision p99 ≤ 1 s, disbursed p99 ≤ 3 s, nothing "
-        f"lost): **{max(held) if held else 'below the lowest rate tried'}/s**.", "",
+        f"lost): **{f'{max(held)}/s' if held else 'below the lowest rate tried'}**. `lost`: "
+        "submitted and not decided within 90 s of the run's end; `load avg` is the machine's "
+        "(2 means both cores busy): above it, other work shared the machine.", "",
         "| rate/s | s | submitted | decided | disbursed | lost | decision p50 / p99 s "
         "| disbursed p50 / p99 s | close s | server CPU ms / loan | vs 10/s "
-        "| loadgen CPU ms / loan |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        "| loadgen CPU ms / loan | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     base = next((r.cpu_ms_per_loan for r in runs if r.rate == 10), None)
     for r in runs:
         ratio = f"{r.cpu_ms_per_loan / base:.2f}x" if base else "-"
@@ -310,7 +330,7 @@ def markdown(runs: list[RateRun]) -> str:
             f"| {r.lost} | {r.decision['p50']} / {r.decision['p99']} "
             f"| {r.to_disbursed['p50']} / {r.to_disbursed['p99']} | {r.close_seconds} "
             f"| {r.cpu_ms_per_loan:.1f} | {ratio} "
-            f"| {1000 * r.loadgen_cpu_seconds / max(r.disbursed, 1):.1f} |")
+            f"| {1000 * r.loadgen_cpu_seconds / max(r.disbursed, 1):.1f} | {r.load_average} |")
     lines += ["", "Server CPU per disbursed loan by process (ms):", "",
               "| rate/s | " + " | ".join(KINDS) + " |",
               "|---:|" + "---:|" * len(KINDS)]
