@@ -45,9 +45,10 @@ def private_env(profile: str, run_dir: Path, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def private_stack(profile: str, run_dir: Path, *, ready_timeout: float = 240,
-                  **extra: str) -> Iterator[dict[str, str]]:
+                  keep_logs: Path | None = None, **extra: str) -> Iterator[dict[str, str]]:
     """Starts it, yields its environment (with ``LENDING_STACK_PID``, the supervisor's pid),
-    stops it (as Ctrl-C would) and deletes its data."""
+    stops it (as Ctrl-C would) and deletes its data; its logs are copied to ``keep_logs``
+    first, if given (what a failed run needs to be understood)."""
     state = find_repo_root() / ".local" / profile
     shutil.rmtree(state, ignore_errors=True)
     env = private_env(profile, run_dir, **extra)
@@ -66,6 +67,8 @@ def private_stack(profile: str, run_dir: Path, *, ready_timeout: float = 240,
             runner.wait(timeout=120)
         except subprocess.TimeoutExpired:
             runner.kill()
+        if keep_logs is not None and (state / "logs").exists():
+            shutil.copytree(state / "logs", keep_logs, dirs_exist_ok=True)
         shutil.rmtree(state, ignore_errors=True)
 
 
