@@ -215,6 +215,9 @@ class WebhookWorker:
         row = item[0]
         try:
             await self._attempt(item)
+        except Exception as exc:  # a database outage: its lease runs out and it goes again
+            log.warning("webhook %s to partner %s not recorded (%r); retried after its lease",
+                        row.id, row.partner_id, exc)
         finally:
             left = self._in_flight.get(row.partner_id, 1) - 1
             if left > 0:
