@@ -15,7 +15,7 @@ a licence to take them in any order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -48,19 +48,26 @@ class TransientRetry:
 DEFAULT = TransientRetry()
 
 
-def sqlstate_of(exc: BaseException) -> str | None:
-    """The SQLSTATE anywhere in the chain: SQLAlchemy's ``DBAPIError.orig``, the driver's
-    own exception (asyncpg's carry ``sqlstate``), their causes."""
+def exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: SQLAlchemy's ``DBAPIError.orig``, else the cause or the
+    context, each once."""
     seen: set[int] = set()
-    current: BaseException | None = exc
+    current = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
-        if isinstance(code, str):
-            return code
+        yield current
         orig = getattr(current, "orig", None)
         current = orig if isinstance(orig, BaseException) else (
             current.__cause__ or current.__context__)
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    """The SQLSTATE anywhere in the chain: SQLAlchemy's ``DBAPIError.orig``, the driver's
+    own exception (asyncpg's carry ``sqlstate``), their causes."""
+    for current in exception_chain(exc):
+        code = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(code, str):
+            return code
     return None
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from lending_messaging.tables import inbox_columns, outbox_columns
+from lending_messaging.transient import exception_chain
 
 _ASYNCPG = asyncpg_dialect()
 # A pooled connection idle longer than this is pinged before it is handed out.
@@ -54,13 +55,7 @@ def _discard_confused_connection(context: Any) -> None:
 
 def is_confused_connection_error(exc: BaseException | None) -> bool:
     """asyncpg's InternalClientError anywhere in ``exc``'s chain."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, InternalClientError):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return any(isinstance(e, InternalClientError) for e in exception_chain(exc))
 
 
 # SQLSTATEs of a server going away or not yet back: admin/crash shutdown, cannot connect now.
@@ -70,10 +65,7 @@ _SERVER_GONE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 def is_database_unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` says the database is away (refused, dropped, restarting) rather than
     that the statement was wrong: the caller may try again in a moment."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in exception_chain(exc):
         if isinstance(current, InternalClientError):
             return True
         if isinstance(current, OSError) and _raised_in_driver(current):  # refused, reset
@@ -84,7 +76,6 @@ def is_database_unreachable(exc: BaseException) -> bool:
             return True
         if "connection is closed" in str(current) or "connection was closed" in str(current):
             return True
-        current = current.__cause__ or current.__context__
     return False
 
 
