@@ -51,6 +51,7 @@ from lending_devstack.topics import ensure_topics
 from lending_events import Envelope, IntegrationEvent, to_envelope
 from lending_events.samples import sample_event
 from lending_messaging import ConsumerRunner, KafkaEventPublisher
+from lending_messaging.outbox import wire_headers
 from lending_platform.database import session_factory, upgrade_to_head
 from lending_platform.dispatch import EventDispatcher
 
@@ -110,7 +111,9 @@ async def produce(bootstrap: str, topic: str, envelopes: list[Envelope]) -> None
                                 enable_idempotence=True)
     await producer.start()
     try:
-        sent = [await producer.send(topic, e.to_bytes(), key=e.subject.encode())
+        # with the headers the outbox relay writes (ce_type: what the consumer skips by)
+        sent = [await producer.send(topic, e.to_bytes(), key=e.subject.encode(),
+                                    headers=[(k, v.encode()) for k, v in wire_headers(e).items()])
                 for e in envelopes]
         await asyncio.gather(*sent)
     finally:
@@ -146,10 +149,11 @@ async def raw_consume(bootstrap: str, topic: str, n: int) -> float:
 async def collections_consume(bootstrap: str, topic: str, url: str, n: int) -> dict[str, Any]:
     engine = create_async_engine(url, pool_size=8)
     dead_letters = KafkaEventPublisher(bootstrap)
+    dispatcher = EventDispatcher(build_handlers(policy()))
     runner = ConsumerRunner(bootstrap, f"bench-coll-{uuid.uuid4().hex[:6]}", [topic],
-                            session_factory(engine), EventDispatcher(build_handlers(policy())),
-                            dead_letters=dead_letters, max_records=2000,
-                            auto_offset_reset="earliest")
+                            session_factory(engine), dispatcher, dead_letters=dead_letters,
+                            max_records=2000, auto_offset_reset="earliest",
+                            handles=dispatcher.handled_types)
     task = asyncio.create_task(runner.run())
     try:
         while runner.stats.handled == 0 and not task.done():  # group join: not timed
