@@ -44,6 +44,7 @@ from lending_collections.adapters.policy_files import (
 )
 from lending_collections.config import PACKAGE
 from lending_collections.service_layer import day_close, recovery, report
+from lending_collections.service_layer.batched import build_batch_handler
 from lending_collections.service_layer.context import CollectionsPolicy
 from lending_collections.service_layer.handlers import build_handlers
 from lending_devstack import Infra
@@ -149,11 +150,13 @@ async def raw_consume(bootstrap: str, topic: str, n: int) -> float:
 async def collections_consume(bootstrap: str, topic: str, url: str, n: int) -> dict[str, Any]:
     engine = create_async_engine(url, pool_size=8)
     dead_letters = KafkaEventPublisher(bootstrap)
-    dispatcher = EventDispatcher(build_handlers(policy()))
+    p = policy()
+    dispatcher = EventDispatcher(build_handlers(p))  # wired as bootstrap.py wires it
     runner = ConsumerRunner(bootstrap, f"bench-coll-{uuid.uuid4().hex[:6]}", [topic],
-                            session_factory(engine), dispatcher, dead_letters=dead_letters,
-                            max_records=2000, auto_offset_reset="earliest",
-                            handles=dispatcher.handled_types)
+                            session_factory(engine), None,
+                            batch_handler=build_batch_handler(p, dispatcher),
+                            dead_letters=dead_letters, max_records=2000,
+                            auto_offset_reset="earliest", handles=dispatcher.handled_types)
     task = asyncio.create_task(runner.run())
     try:
         while runner.stats.handled == 0 and not task.done():  # group join: not timed
