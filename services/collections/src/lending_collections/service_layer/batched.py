@@ -297,8 +297,7 @@ def _update_risk(batch: LoanBatch, policy: CollectionsPolicy, loan_id: str, as_o
         emitted.append(EarlyWarningRaised(
             loan_id=loan_id, warning_id=warning_id, as_of=as_of, severity=now.severity,
             signals=signals, days_past_due=facts.current_dpd))
-        facts = RiskFacts.from_json({**facts.as_json(), "raised_level": now.level,
-                                     "raised_signals": list(now.signals)})
+        facts = replace(facts, raised_level=now.level, raised_signals=list(now.signals))
     risk.facts, risk.score, risk.level = facts, now.score, now.level
     risk.signals, risk.as_of, risk.changed = list(now.signals), as_of, True
     return emitted
