@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event as sa_event
 
 from lending_collections.service_layer.handlers import build_handlers
-from lending_events import IntegrationEvent, topics
+from lending_events import Envelope, IntegrationEvent, topics
 from lending_messaging import InMemoryConsumer
 from lending_messaging.inbox import PostgresInbox
 from lending_platform.dispatch import EventDispatcher
@@ -171,3 +171,24 @@ async def test_two_hundred_loans_events_in_one_batch_take_a_few_statements(pair)
     # per batch of up to 500: the inbox claim, a load and a write per table, the outbox;
     # one event at a time it was about ten statements per event
     assert len(statements) <= 60, len(statements)
+
+
+async def test_each_action_a_close_announces_is_its_own_loans_event_caused_by_the_close(pair):
+    batched, _ = pair
+    loans = [f"loan-{n}" for n in range(5)]
+    await batched.deliver(*(e for loan in loans for e in (
+        booked(loan), delinquency(loan, FEB16, 9, "current", "dpd_1_30"))))
+    [close] = await batched.deliver(day_closed(FEB16))
+
+    rows = await batched.sql(
+        "SELECT key, payload FROM outbox WHERE event_type = 'CollectionActionTaken'")
+    announced = [Envelope.from_bytes(bytes(payload)) for _, payload in rows]
+    actions = dict(await batched.sql(
+        "SELECT a.action_id, c.loan_id FROM case_actions a JOIN cases c USING (case_id)"))
+    assert len(announced) >= len(loans)
+    assert len({e.id for e in announced}) == len(announced)
+    for (key, _), envelope in zip(rows, announced, strict=True):
+        assert key == envelope.subject == envelope.data["loan_id"]
+        assert actions[envelope.data["action_id"]] == envelope.subject
+        assert envelope.causationid == close.id
+        assert envelope.correlationid == (close.correlationid or close.id)
