@@ -11,6 +11,7 @@ a statement's cost then hardly depends on how many events the batch held.
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
@@ -174,10 +175,14 @@ class LoanBatch:
 
 
 async def load(session: AsyncSession, loan_ids: set[str], risk_ids: set[str],
-               applicants: set[str]) -> LoanBatch:
+               applicants: set[str], *, risk_if_known: AbstractSet[str] = frozenset()
+               ) -> LoanBatch:
+    """``risk_ids``: loans the run re-scores (their risk rows are created if need be);
+    ``risk_if_known``: loans it re-scores only if they exist (a payment's)."""
     ids = sorted(loan_ids)
     loans = {r.loan_id: LoanRow(**r._mapping)
              for r in await session.execute(_SELECT_LOANS, {"ids": ids})}
+    risk_ids = risk_ids | (risk_if_known & loans.keys())
     risks = {r.loan_id: Risk(RiskFacts.from_json(r.facts))
              for r in await session.execute(_LOCK_RISK, {"ids": sorted(risk_ids)})}
     cases = {r.loan_id: OpenCase(CollectionCase(r.case_id, r.loan_id, r.status, r.opened_on,

@@ -37,6 +37,7 @@ from lending_events import (
     to_minor_units,
     topic_for,
 )
+from lending_events.base import LoanEvent
 from lending_events.collections_events import CollectionCaseOpened, EarlyWarningRaised
 from lending_events.envelope import Envelope
 from lending_events.ledger import Disbursed, LoanBooked, PaymentApplied
@@ -72,11 +73,14 @@ async def _apply_run(session: AsyncSession, policy: CollectionsPolicy,
                      run: list[Envelope]) -> int:
     """Applies the run's events up to the first that takes the slow road; how many."""
     events = [(e, parse_event(e)) for e in run]
-    loans = {getattr(event, "loan_id", "") for _, event in events}
+    loans = {event.loan_id for _, event in events if isinstance(event, LoanEvent)}
     applicants = {event.applicant_id for _, event in events
                   if isinstance(event, LoanBooked) and event.applicant_id}
-    batch = await loan_batch.load(session, loans, {
-        getattr(event, "loan_id", "") for _, event in events if _scores(event)}, applicants)
+    scored = {event.loan_id: isinstance(event, PaymentApplied)
+              for _, event in events if isinstance(event, LoanEvent) and _scores(event)}
+    batch = await loan_batch.load(
+        session, loans, {loan for loan, if_known in scored.items() if not if_known},
+        applicants, risk_if_known={loan for loan, if_known in scored.items() if if_known})
     out: list[tuple[str, Envelope]] = []
     done = 0
     for envelope, event in events:

@@ -211,10 +211,11 @@ async def _take(session: AsyncSession, planned: list[PlannedAction],
         shape = (action.rule.stage, outcome, action.business_date)
         ids = {"loan_id": action.loan_id, "case_id": action.case_id, "action_id": action_id}
         template = templates.get(shape)
-        if template is None or not in_context:
+        if template is None:
             envelope = to_envelope(CollectionActionTaken(
                 **ids, stage=action.rule.stage, performed_on=action.business_date,
                 performed_by=SYSTEM, outcome=outcome), source=SOURCE)
+            # outside a message context each copy gets its own chain when it is written
             templates[shape] = envelope = stamp(envelope) if in_context else envelope
         else:
             envelope = template.model_copy(update={
