@@ -337,8 +337,9 @@ def table(found: dict[str, Any]) -> str:
         f"Medians of {found['repeats']} runs. Consumer: {events:,} servicing and ledger events "
         f"of {found['loans']:,} loans (booked, disbursed, due soon, missed, delinquent, a "
         f"partial payment) and 2 day closes on a {found['partitions']}-partition topic, "
-        "through collections' real ConsumerRunner (inbox, handlers, cases, strategy passes) "
-        "into a fresh database, beside a bare aiokafka loop over the same records.",
+        "through collections' real ConsumerRunner as bootstrap.py wires it (inbox, batch "
+        "handler, cases, strategy passes, skip by type header) into a fresh database, "
+        "beside a bare aiokafka loop over the same records.",
         "",
         "| path | events/s (median, from the first record) | vs bare loop |",
         "|---|---:|---:|",

@@ -51,6 +51,7 @@ async def pair(database_factory: Callable[[], str]
         for coll in (batched, alone):
             assert coll.consumer.stats.dead_lettered == 0
             await coll.stop()
+        assert batched.consumer.stats.fallbacks == 0  # no batch failed into one by one
 
 
 def missed(loan: str, as_of: date, dpd: int, installment: int = 1) -> IntegrationEvent:
@@ -192,3 +193,17 @@ async def test_each_action_a_close_announces_is_its_own_loans_event_caused_by_th
         assert actions[envelope.data["action_id"]] == envelope.subject
         assert envelope.causationid == close.id
         assert envelope.correlationid == (close.correlationid or close.id)
+
+
+async def test_a_loan_booked_and_paid_in_one_batch_is_scored_in_that_batch(pair):
+    batched, alone = pair
+    paid = payment("loan-p", "pay-p1", "340.02", date(2025, 2, 18))
+    events = [booked("loan-p"), paid.model_copy(update={"installments_settled": [1]})]
+
+    for coll in (batched, alone):
+        await coll.deliver(*events)
+
+    assert batched.consumer.stats.fallbacks == 0
+    found, expected = await state(batched), await state(alone)
+    assert found["risk"] == expected["risk"]
+    assert found["loans"] == expected["loans"]

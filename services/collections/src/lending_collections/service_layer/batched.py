@@ -76,11 +76,11 @@ async def _apply_run(session: AsyncSession, policy: CollectionsPolicy,
     loans = {event.loan_id for _, event in events if isinstance(event, LoanEvent)}
     applicants = {event.applicant_id for _, event in events
                   if isinstance(event, LoanBooked) and event.applicant_id}
-    scored = {event.loan_id: isinstance(event, PaymentApplied)
-              for _, event in events if isinstance(event, LoanEvent) and _scores(event)}
-    batch = await loan_batch.load(
-        session, loans, {loan for loan, if_known in scored.items() if not if_known},
-        applicants, risk_if_known={loan for loan, if_known in scored.items() if if_known})
+    scored = [event for _, event in events if isinstance(event, LoanEvent) and _scores(event)]
+    paid = {e.loan_id for e in scored if isinstance(e, PaymentApplied)}
+    rescored = {e.loan_id for e in scored if not isinstance(e, PaymentApplied)}
+    batch = await loan_batch.load(session, loans, rescored, applicants,
+                                  risk_if_known=paid - rescored)
     out: list[tuple[str, Envelope]] = []
     done = 0
     for envelope, event in events:
