@@ -15,6 +15,7 @@ from sqlalchemy import text
 import lending_collections
 from lending_collections.bootstrap import bootstrap
 from lending_collections.config import Settings
+from lending_collections.service_layer.batched import build_batch_handler
 from lending_collections.service_layer.context import CollectionsContext
 from lending_collections.service_layer.delivery import MessageDelivery
 from lending_collections.service_layer.handlers import build_handlers
@@ -87,10 +88,12 @@ class Collections:
                                  clock=lambda: self.clock[0])
         self.ctx: CollectionsContext = self.runtime.ports["collections"]
         dispatcher = EventDispatcher(build_handlers(self.ctx.policy))
+        # the batch handler the service wires (bootstrap), over the same handlers
         self.consumer = InMemoryConsumer(
             broker, "collections", [topics.SERVICING, topics.LEDGER, topics.UNDERWRITING],
-            dispatcher,
-            inbox=PostgresInbox(self.runtime.sessions, "collections"))
+            None, batch_handler=build_batch_handler(self.ctx.policy, dispatcher),
+            inbox=PostgresInbox(self.runtime.sessions, "collections"),
+            handles=dispatcher.handled_types)
         delivery = self.runtime.workers["delivery"]
         assert isinstance(delivery, MessageDelivery)
         self.delivery = delivery

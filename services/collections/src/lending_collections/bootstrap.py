@@ -11,6 +11,7 @@ from lending_collections.adapters.policy_files import (
 )
 from lending_collections.adapters.sms_gateway import HttpSmsGateway
 from lending_collections.config import Settings
+from lending_collections.service_layer.batched import build_batch_handler
 from lending_collections.service_layer.context import (
     Clock,
     CollectionsContext,
@@ -39,7 +40,8 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
         warnings=load_early_warning(settings.early_warning_file),
         clock=clock, batch_size=settings.strategy_batch_size)
     runtime = standard_runtime(
-        settings, reacts_to=REACTS_TO, handlers=build_handlers(policy), publisher=publisher)
+        settings, reacts_to=REACTS_TO, handlers=build_handlers(policy), publisher=publisher,
+        batched=lambda dispatcher: build_batch_handler(policy, dispatcher))
     runtime.ports["collections"] = CollectionsContext(runtime.sessions, policy)
     runtime.backlogs.update(BACKLOGS)
     notifier = notifier or HttpSmsGateway(settings.sms_gateway_url,

@@ -5,7 +5,7 @@ without Kafka."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -54,6 +54,7 @@ class InMemoryConsumer:
         prepare: Prepare | None = None,
         lock_order: LockOrder | None = None,
         admission: Admission | None = None,
+        handles: Collection[str] | None = None,
     ) -> None:
         self.group_id = group_id
         self._broker = broker
@@ -61,7 +62,7 @@ class InMemoryConsumer:
         self.inbox = inbox or InMemoryInbox(group_id, session_factory)
         self._processor = MessageProcessor(
             self.inbox, handler, broker, retry, batch_handler, prepare=prepare,
-            lock_order=lock_order, admission=admission,
+            lock_order=lock_order, admission=admission, handles=handles,
         )
         self._lanes = Lanes(self._processor, concurrency, max_records)
         self._max_records = max_records

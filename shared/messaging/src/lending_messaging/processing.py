@@ -4,6 +4,12 @@ A batch is handled in ONE transaction that also records every event id in the in
 caller commits offsets only after that transaction committed. So a crash anywhere means
 redelivery, and redelivery means an inbox hit, never a second effect.
 
+An event whose type the service does not handle (``handles``) is skipped from its
+``ce_type`` header: never decoded, never judged, no inbox row, no transaction. Its offset is
+still committed only once every record before it is finished (the lanes' OffsetTracker), so
+skipping changes nothing a crash could see but the work. A record without the header is
+decoded, and the dispatcher skips it as before.
+
 A batch holds the locks of several loans at once, so it takes them in the service's one
 global order (``LockOrder``); a deadlock or serialization victim is run again as it was
 (``transient.retry_transient``), never split up, never dead-lettered.
@@ -12,7 +18,7 @@ global order (``LockOrder``); a deadlock or serialization victim is run again as
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +72,7 @@ class ProcessingStats:
     dead_lettered: int = 0
     fallbacks: int = 0
     refused: int = 0  # dead-lettered by admission (also counted in dead_lettered)
+    skipped: int = 0  # not a type the service handles: passed over from the type header
     transient_retries: int = 0  # transactions run again after a deadlock/serialization failure
 
 
@@ -77,6 +84,17 @@ def is_infrastructure_error(exc: BaseException) -> bool:
                   | TransientFailureError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+TYPE_HEADER = "ce_type"  # written by the outbox relay beside every event (outbox.wire_headers)
+
+
+def type_header(record: ConsumedRecord) -> str | None:
+    """The event type the record's headers state, or None when they state none."""
+    for name, value in record.headers:
+        if name == TYPE_HEADER:
+            return value.decode("utf-8", "replace")
+    return None
 
 
 Item = tuple[ConsumedRecord, Envelope]
@@ -97,7 +115,11 @@ class MessageProcessor:
         prepare: Prepare | None = None,
         lock_order: LockOrder | None = None,
         admission: Admission | None = None,
+        handles: Collection[str] | None = None,
     ) -> None:
+        """``handles``: the event types the handler acts on (the service's handler
+        registry); a record whose type header names another type is skipped undecoded.
+        None: every record is decoded and handed on."""
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler and batch_handler")
         self._inbox = inbox
@@ -108,10 +130,11 @@ class MessageProcessor:
         self.prepare = prepare
         self._lock_order = lock_order
         self._admission = admission
+        self._handles = frozenset(handles) if handles is not None else None
         self.stats = ProcessingStats()
         self.on_finished: Callable[[str, str, int], None] | None = None
         """Called with (topic, outcome, count) as records finish: ``handled``,
-        ``duplicate`` or ``dead_lettered`` (metrics)."""
+        ``duplicate``, ``dead_lettered`` or ``skipped`` (metrics)."""
 
     def _finished(self, records: Sequence[ConsumedRecord], outcome: str) -> None:
         if self.on_finished is not None and records:
@@ -130,7 +153,13 @@ class MessageProcessor:
         items: list[Item] = []
         rejected: list[OutgoingMessage] = []
         bad: list[ConsumedRecord] = []
+        skipped: list[ConsumedRecord] = []
         for record in records:
+            if self._handles is not None:
+                stated = type_header(record)
+                if stated is not None and stated not in self._handles:
+                    skipped.append(record)
+                    continue
             try:
                 envelope = Envelope.from_bytes(record.value)
             except ValidationError as exc:
@@ -147,6 +176,9 @@ class MessageProcessor:
             self.stats.refused += 1
             rejected.append(dead_letter(record, RefusedEventError(reason), 1, self.group_id))
             bad.append(record)
+        if skipped:
+            self.stats.skipped += len(skipped)
+            self._finished(skipped, "skipped")
         if rejected:
             await self._dead_letters.publish(rejected)
             self.stats.dead_lettered += len(rejected)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -79,11 +79,14 @@ class ConsumerRunner:
         fault_hook: FaultHook | None = None,
         lock_order: LockOrder | None = None,
         admission: Admission | None = None,
+        handles: Collection[str] | None = None,
         **consumer_options: Any,
     ) -> None:
         """``concurrency``: how many transactions run at once (records of one key never
         run concurrently; services: ``<SERVICE>_CONSUMER_CONCURRENCY``); keep it below the
-        database pool size. ``max_records``: the most
+        database pool size. ``handles``: the event types the handler acts on; records
+        whose type header names another are committed past undecoded (``processing``).
+        ``max_records``: the most
         records in hand at once, and the largest batch one transaction takes.
         ``lock_order``: see ``ports.LockOrder``; ``admission``: ``ports.Admission``."""
         self.group_id = group_id
@@ -98,6 +101,7 @@ class ConsumerRunner:
             batch_handler,
             lock_order=lock_order,
             admission=admission,
+            handles=handles,
         )
         self._max_records = max_records
         self._poll_timeout_ms = poll_timeout_ms

@@ -5,8 +5,10 @@ the catalogue knows is accepted only from its owning service's topic and source,
 credential event only with intake's valid signature. Anything else is *refused*: dead-lettered
 at once with the reason in its headers (``dlq.error.type`` = ``RefusedEventError``), logged
 and counted, never handled and never retried. Unknown types and types a service does not
-handle are skipped (their id still goes to the inbox, so they are not redelivered):
-consumers ignore what they do not know.
+handle are skipped: consumers ignore what they do not know. The consumer skips a type
+outside ``handled_types`` from its ``ce_type`` header, before decoding, admission or any
+transaction (no inbox row: a redelivery is skipped the same way); a record without that
+header is decoded and skipped here, its id going to the inbox with the batch.
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ class EventAdmission:
 class EventDispatcher:
     def __init__(self, handlers: Mapping[str, EventHandler]) -> None:
         self.handlers = dict(handlers)
+
+    @property
+    def handled_types(self) -> frozenset[str]:
+        """The event types this service acts on (the consumer's ``handles``)."""
+        return frozenset(self.handlers)
 
     async def __call__(self, session: Any, envelope: Envelope) -> None:
         handler = self.handlers.get(envelope.type)

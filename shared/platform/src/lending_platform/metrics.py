@@ -53,7 +53,7 @@ class ServiceMetrics:
             ["type"], registry=registry)
         self.consumed = Counter(
             "lending_events_consumed_total", "Events the consumer finished with, by topic and "
-            "outcome (handled, duplicate, dead_lettered)", ["topic", "outcome"],
+            "outcome (handled, duplicate, dead_lettered, skipped)", ["topic", "outcome"],
             registry=registry)
         self.outbox_pending = gauge(
             "lending_outbox_pending", f"Outbox rows not yet published (counted up to "

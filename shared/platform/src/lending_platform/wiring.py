@@ -46,7 +46,8 @@ def standard_runtime(
     projection in the issuing transaction), it subscribes to intake's topic for the credential
     events, keeps them in its own ``credentials`` table once their signature verifies, and
     refuses keys while that projection is older than ``credential_max_staleness_seconds``.
-    Every consumed event passes ``EventAdmission`` (its owner's topic and source) first.
+    Every consumed event of a type the service handles passes ``EventAdmission`` (its
+    owner's topic and source) first; others are skipped from their type header.
     """
     kafka = settings.kafka_client_options()
     engine = create_engine(settings.database_url, settings.db_pool_size)
@@ -85,7 +86,7 @@ def standard_runtime(
             max_records=settings.consumer_batch_size,
             concurrency=settings.consumer_concurrency,
             auto_offset_reset=settings.consumer_offset_reset, lock_order=lock_order,
-            admission=admission.refusal, **kafka,
+            admission=admission.refusal, handles=dispatcher.handled_types, **kafka,
         )
         runtime.lag_probe = ConsumerLagProbe(settings.kafka_bootstrap_servers,
                                              settings.consumer_group, topics, **kafka)

@@ -37,8 +37,10 @@ from lending_collections.domain.strategy import (
 )
 from lending_collections.service_layer import recovery, report
 from lending_collections.service_layer.context import SOURCE, CollectionsPolicy
-from lending_events import from_minor_units, to_envelope, topic_for
+from lending_events import Envelope, from_minor_units, to_envelope, topic_for
 from lending_events.collections_events import CollectionActionTaken, PromiseToPayBroken
+from lending_events.envelope import new_event_id
+from lending_messaging.context import current_context, stamp
 from lending_messaging.outbox import add_many_to_outbox
 from lending_platform.unit_of_work import emit_in
 
@@ -193,10 +195,13 @@ async def _take(session: AsyncSession, planned: list[PlannedAction],
         column: [r[column] for r in rows] for column in _ACTION_COLUMNS})
     inserted = [(r.action_id, r.dedupe_key) for r in result]
     announced = []
-    # Validating a few hundred thousand events costs more than the rest of the pass: one
-    # event per (stage, outcome, date) is validated, the others are copies of it that
-    # differ only in ids this service stored or generated.
-    validated: dict[tuple[str, str, date], CollectionActionTaken] = {}
+    # Validating and wrapping a few hundred thousand events costs more than the rest of the
+    # pass: one event per (stage, outcome, date) is validated and wrapped in its envelope
+    # (stamped from the consumer's context, the same for the whole pass), the others are
+    # copies of that envelope that differ only in their event id and in ids this service
+    # stored or generated.
+    in_context = current_context() is not None
+    templates: dict[tuple[str, str, date], Envelope] = {}
     for action_id, key in inserted:
         action = by_key[key]
         if action.rule.kind in MESSAGE_KINDS:
@@ -205,14 +210,18 @@ async def _take(session: AsyncSession, planned: list[PlannedAction],
                    else "issued")
         shape = (action.rule.stage, outcome, action.business_date)
         ids = {"loan_id": action.loan_id, "case_id": action.case_id, "action_id": action_id}
-        if shape not in validated:
-            validated[shape] = CollectionActionTaken(
+        template = templates.get(shape)
+        if template is None:
+            envelope = to_envelope(CollectionActionTaken(
                 **ids, stage=action.rule.stage, performed_on=action.business_date,
-                performed_by=SYSTEM, outcome=outcome)
-            event = validated[shape]
+                performed_by=SYSTEM, outcome=outcome), source=SOURCE)
+            # outside a message context each copy gets its own chain when it is written
+            templates[shape] = envelope = stamp(envelope) if in_context else envelope
         else:
-            event = validated[shape].model_copy(update=ids)
-        announced.append(to_envelope(event, source=SOURCE))
+            envelope = template.model_copy(update={
+                "id": new_event_id(), "subject": action.loan_id,
+                "data": {**template.data, **ids}})
+        announced.append(envelope)
     # one outbox statement per page, not one per action
     await add_many_to_outbox(session, announced, topic_for(CollectionActionTaken))
     return len(inserted)
