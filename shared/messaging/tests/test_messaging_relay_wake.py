@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lending_events import Envelope
@@ -74,6 +75,40 @@ async def test_an_idle_relay_does_not_wake_itself(engine: AsyncEngine) -> None:
     await asyncio.sleep(0.5)
     try:
         assert looks == settled  # its own publish and delete did not wake it again
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_transactions_that_write_no_outbox_row_leave_the_relay_asleep(
+        engine: AsyncEngine) -> None:
+    broker = InMemoryBroker()
+    relay = OutboxRelay(engine, broker, poll_interval=NEVER)
+    looks = 0
+    real_batch = relay._relay_batch
+
+    async def counted(driver: object) -> int:
+        nonlocal looks
+        looks += 1
+        return await real_batch(driver)
+
+    relay._relay_batch = counted  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    await asyncio.wait_for(relay.active.wait(), 10)
+    try:
+        await asyncio.sleep(0.1)
+        settled = looks
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TEMP TABLE scratch (n int) ON COMMIT DROP"))
+            await conn.execute(text("INSERT INTO scratch (n) VALUES (1)"))
+        for _ in range(20):  # reads, as an API's GETs
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT count(*) FROM outbox"))
+        await asyncio.sleep(0.2)
+        assert looks == settled
+        await write(engine, 1)
+        await published_count(broker, 1)
+        assert looks == settled + 1
     finally:
         relay.stop()
         await asyncio.wait_for(task, 10)

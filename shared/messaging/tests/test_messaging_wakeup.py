@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from lending_messaging.wakeup import Wakeup
 
 
@@ -40,3 +42,8 @@ async def test_without_a_wake_up_the_poll_still_ends_the_wait():
     started = time.monotonic()
     await wakeup.wait(0.2, stopping)
     assert 0.15 < time.monotonic() - started < 2.0
+
+
+def test_a_wake_up_watches_tables_of_an_engine_or_nothing():
+    with pytest.raises(ValueError, match="both or neither"):
+        Wakeup(tables="outbox")

@@ -48,5 +48,5 @@ def bootstrap(settings: ServiceSettings, *, publisher: EventPublisher | None = N
                                           settings.sms_gateway_timeout_s)
     runtime.workers["delivery"] = MessageDelivery(
         runtime.sessions, notifier, clock, interval_s=settings.delivery_poll_interval_s,
-        wakeup=Wakeup(runtime.engine))
+        wakeup=Wakeup(runtime.engine, ("case_actions", "outreach")))
     return runtime

@@ -78,7 +78,8 @@ def bootstrap(
             settings.webhook_timeout_seconds, issuer.webhook_urls),
         keyring=issuer.keyring, poll_seconds=settings.webhook_poll_seconds,
         batch_size=settings.webhook_batch_size, backoff_scale=settings.webhook_backoff_scale,
-        per_partner=settings.webhook_per_partner, wakeup=Wakeup(runtime.engine, min_gap=0.1),
+        per_partner=settings.webhook_per_partner,
+        wakeup=Wakeup(runtime.engine, "webhook_deliveries"),
     )
     runtime.workers["offer_expiry"] = OfferExpiryWorker(
         ctx, poll_seconds=settings.offer_expiry_poll_seconds,

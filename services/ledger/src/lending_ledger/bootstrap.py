@@ -43,11 +43,12 @@ def bootstrap(
         concurrency=settings.disbursement_concurrency,
         apr_tolerance=AprTolerance(settings.apr_tolerance_regular,
                                    settings.apr_tolerance_irregular),
-        wakeup=Wakeup(runtime.engine),
+        wakeup=Wakeup(runtime.engine, "loan_accounts"),  # a booking, a retry allowed
     )
     runtime.ports["accrual"] = accrual = AccrualWorker(
         runtime.sessions, ledger, batch_size=settings.accrual_batch_size,
-        poll_interval=settings.accrual_poll_seconds, wakeup=Wakeup(runtime.engine),
+        poll_interval=settings.accrual_poll_seconds,
+        wakeup=Wakeup(runtime.engine, "accrual_runs"),
     )
     if settings.run_accrual_worker:
         runtime.workers["accrual"] = accrual

@@ -123,12 +123,11 @@ class OutboxRelay:
         self._lock_key = lock_key
         self._fault = fault_hook or (lambda point: None)
         self._stopping = asyncio.Event()
-        # A connection going back to the engine's pool wakes us: its transaction has ended
-        # by then (the "commit" event comes before the COMMIT is sent, and a look then finds
-        # the rows not yet visible). Read-only uses wake us too; a needless look costs one
-        # indexed SELECT, far less than the poll's latency. The relay keeps its own
+        # A connection that wrote to the outbox going back to the engine's pool wakes us:
+        # its transaction has ended by then (the "commit" event comes before the COMMIT is
+        # sent, and a look then finds the rows not yet visible). The relay keeps its own
         # connection out of the pool while it runs, so it never wakes itself: no gap needed.
-        self._wakeup = Wakeup(engine, min_gap=0.0)
+        self._wakeup = Wakeup(engine, "outbox", min_gap=0.0)
         self.active = asyncio.Event()  # set while this replica holds the lock
         self.published = 0
         self.on_published: Callable[[Sequence[OutgoingMessage]], None] | None = None

@@ -38,6 +38,7 @@ from lending_events.envelope import Envelope
 from lending_intake.adapters.repository import StoredResponse
 from lending_messaging.context import stamp
 from lending_messaging.outbox import wire_headers
+from lending_messaging.wakeup import wrote
 from lending_platform.database import asyncpg_sql
 
 MAX_BATCH = 200
@@ -181,6 +182,7 @@ class SubmissionWriter:
             driver = (await conn.get_raw_connection()).driver_connection
             assert driver is not None
             rows = await driver.fetch(self._sql, *(params[name] for name in self._names))
+            wrote(conn, "outbox", "webhook_deliveries")
             claimed = {row[0] for row in rows}
         others = [s for s in ordered if s.application["id"] not in claimed]
         stored = await self._stored(others) if others else {}
