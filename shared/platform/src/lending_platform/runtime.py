@@ -21,6 +21,9 @@ from lending_platform.health import Check, KafkaProbe, database_check
 from lending_platform.settings import ServiceSettings
 
 log = logging.getLogger("lending.runtime")
+PERSISTING_OUTAGE = 10
+"""Consecutive restarts of one worker on an unreachable database (about 20 s) after which
+the outage is taken to be this process's, not the server's."""
 
 Backlog = Callable[[AsyncSession], Awaitable[int]]
 """Counts one kind of work the service still has to do by itself (``/v1/ops/messaging``)."""
@@ -47,6 +50,7 @@ class Runtime:
     ports: dict[str, Any] = field(default_factory=dict)
     backlogs: dict[str, Backlog] = field(default_factory=dict)
     lag_probe: ConsumerLagProbe | None = None
+    restart_pause: float = 2.0
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def readiness_checks(self) -> dict[str, Check]:
@@ -81,6 +85,7 @@ class Runtime:
     async def _supervise(self, name: str, worker: Worker) -> None:
         # A worker that crashes (broker away, database restart) is restarted with a pause,
         # so a passing outage never leaves the service running without its relay or consumer.
+        unreachable = 0
         while True:
             try:
                 await worker.run()
@@ -88,12 +93,22 @@ class Runtime:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if is_database_unreachable(exc):  # an outage, not a bug: no traceback
-                    log.warning("%s: the database is unreachable (%r); restarting in 2s",
-                                name, exc)
+                unreachable = unreachable + 1 if is_database_unreachable(exc) else 0
+                if unreachable and unreachable % PERSISTING_OUTAGE == 0:
+                    # Other services reach the same server by now: what fails is more likely
+                    # this process's pooled connections than the database. Say where, once,
+                    # and start the pool afresh.
+                    log.error("%s: the database has been unreachable for %d restarts; "
+                              "replacing the connection pool", name, unreachable,
+                              exc_info=exc)
+                    await self.engine.dispose()
+                elif unreachable:  # an outage, not a bug: no traceback
+                    log.warning("%s: the database is unreachable (%r); restarting in %gs",
+                                name, exc, self.restart_pause)
                 else:
-                    log.exception("%s stopped with an error; restarting in 2s", name)
-                await asyncio.sleep(2)
+                    log.exception("%s stopped with an error; restarting in %gs", name,
+                                  self.restart_pause)
+                await asyncio.sleep(self.restart_pause)
 
     async def stop(self) -> None:
         for name, worker in reversed([*self.monitors.items(), *self.workers.items()]):
