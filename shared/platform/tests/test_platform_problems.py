@@ -91,3 +91,10 @@ async def test_a_database_that_is_away_answers_503_with_retry_after_and_no_trace
     assert not any(rec.exc_info for rec in caplog.records)  # an outage, not a bug
     other = await client.get("/v1/partner-down")
     assert other.status_code == 500  # only the driver's socket errors are the database's
+
+
+async def test_the_server_sees_no_exception_when_the_database_is_away():
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as strict:
+        response = await strict.get("/v1/ledger-down")  # raised again, it would fail here
+    assert response.status_code == 503

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lending_platform.database import is_database_unreachable
@@ -98,7 +99,6 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         if is_database_unreachable(exc):
             # A database restart is an outage to report, not a bug to trace: every
@@ -114,3 +114,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             request, 500, "An unexpected error occurred; it has been logged.",
             code="internal-error",
         )
+
+    # A handler for ``Exception`` runs in Starlette's outermost middleware, which answers
+    # and then raises again, so the server logs a second traceback. The database's errors
+    # (and socket errors, which may be its) get handlers of their own class: answered there,
+    # an outage leaves one warning in the log and no traceback.
+    for kind in (DBAPIError, OSError, Exception):
+        app.add_exception_handler(kind, _unexpected)
