@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import uvicorn
 from proc_cpu import cpu_by_kind, own_cpu, postmaster_pid
@@ -62,6 +63,7 @@ class Timeline:
     disbursed: dict[str, float] = field(default_factory=dict)
     outcomes: Counter[str] = field(default_factory=Counter)
     refused: Counter[int] = field(default_factory=Counter)
+    webhooks: int = 0
 
 
 class Partner:
@@ -99,6 +101,7 @@ class Partner:
 
     async def webhook(self, request: Request) -> Response:
         arrived = time.monotonic()
+        self.timeline.webhooks += 1
         data = json.loads(await request.body())["data"]
         app_id, status = data["application_id"], data["status"]
         if status in DECIDED:
@@ -166,6 +169,8 @@ class RateRun:
     load_average: float  # the machine's 1-minute load at the run's end (2 cores: 2 is full)
     cpu_seconds: dict[str, float]
     loadgen_cpu_seconds: float
+    transactions: dict[str, int]  # committed + rolled back, by service database
+    webhooks: int
 
     @property
     def cpu_ms_per_loan(self) -> float:
@@ -189,11 +194,25 @@ async def business_date(http: httpx.AsyncClient, servicing: str, admin: str) -> 
     return date.fromisoformat(answer.json()["business_date"])
 
 
-async def run_rate(partner: Partner, admin: str, roots: tuple[int, ...], rate: int,
-                   seconds: int) -> RateRun:
+async def transactions(pg_port: str) -> Counter[str]:
+    """Transactions each service database has ended so far (PostgreSQL's own count)."""
+    conn = await asyncpg.connect(host="127.0.0.1", port=int(pg_port), user="postgres",
+                                 database="postgres")
+    try:
+        rows = await conn.fetch("SELECT datname, xact_commit + xact_rollback AS n "
+                                "FROM pg_stat_database WHERE datname = ANY($1::text[])",
+                                list(SERVICES))
+    finally:
+        await conn.close()
+    return Counter({r["datname"]: r["n"] for r in rows})
+
+
+async def run_rate(partner: Partner, admin: str, roots: tuple[int, ...], pg_port: str,
+                   rate: int, seconds: int) -> RateRun:
     partner.timeline = Timeline()
     partner.today = await business_date(partner.http, partner.urls["servicing"], admin)
     payers = list(partner.active)
+    tx_before = await transactions(pg_port)
     cpu_before, own_before = cpu_by_kind(*roots), own_cpu()
     began = time.monotonic()
     close_seconds = 0.0
@@ -223,6 +242,8 @@ async def run_rate(partner: Partner, admin: str, roots: tuple[int, ...], rate: i
         await partner.drain()
     cpu = cpu_by_kind(*roots)
     cpu.subtract(cpu_before)
+    tx = await transactions(pg_port)
+    tx.subtract(tx_before)
     decision = [line.decided[a] - t for a, t in line.submitted.items() if a in line.decided]
     disbursed = [line.disbursed[a] - t for a, t in line.submitted.items()
                  if a in line.disbursed]
@@ -234,7 +255,8 @@ async def run_rate(partner: Partner, admin: str, roots: tuple[int, ...], rate: i
         payments=payments, close_seconds=round(close_seconds, 2),
         load_average=round(os.getloadavg()[0], 1),
         cpu_seconds={k: round(v, 2) for k, v in sorted(cpu.items()) if v > 0.005},
-        loadgen_cpu_seconds=round(own_cpu() - own_before, 2))
+        loadgen_cpu_seconds=round(own_cpu() - own_before, 2),
+        transactions=dict(sorted(tx.items())), webhooks=line.webhooks)
 
 
 def _finished(line: Timeline) -> bool:
@@ -266,6 +288,7 @@ async def bench(rates: list[int], seconds: int, goal_seconds: int, probe_max: bo
     hook_port = free_port()
     with tempfile.TemporaryDirectory() as scratch, private_stack(profile, Path(scratch)) as env:
         roots = (int(env["LENDING_STACK_PID"]), postmaster_pid(profile))
+        pg_port = env["LENDING_PG_PORT"]
         urls = {name: f"http://127.0.0.1:{env[f'{name.upper()}_PORT']}"
                 for name in ("intake", "servicing")}
         made = loanctl(env, "partners", "create", "bench-partner", "--webhook-url",
@@ -286,16 +309,16 @@ async def bench(rates: list[int], seconds: int, goal_seconds: int, probe_max: bo
         serving = asyncio.create_task(receiver.serve())
         runs: list[RateRun] = []
         try:
-            await run_rate(partner, admin["api_key"], roots, 5, 20)  # warm-up, not reported
+            await run_rate(partner, admin["api_key"], roots, pg_port, 5, 20)  # warm-up
             for rate in rates:
-                run = await run_rate(partner, admin["api_key"], roots, rate,
+                run = await run_rate(partner, admin["api_key"], roots, pg_port, rate,
                                      goal_seconds if rate == GOAL_RATE else seconds)
                 runs.append(run)
                 print(f"{rate}/s: {json.dumps(run.__dict__)}", file=sys.stderr, flush=True)
             rate = max(rates)
             while probe_max and all(r.holds() for r in runs if r.rate == rate):
                 rate = int(rate * 1.5)
-                run = await run_rate(partner, admin["api_key"], roots, rate, seconds)
+                run = await run_rate(partner, admin["api_key"], roots, pg_port, rate, seconds)
                 runs.append(run)
                 print(f"{rate}/s: {json.dumps(run.__dict__)}", file=sys.stderr, flush=True)
         finally:
@@ -338,9 +361,19 @@ def markdown(runs: list[RateRun]) -> str:
         cells = [f"{1000 * r.cpu_seconds.get(k, 0.0) / max(r.disbursed, 1):.1f}"
                  for k in KINDS]
         lines.append(f"| {r.rate} | " + " | ".join(cells) + " |")
+    lines += ["", "Database transactions (committed or rolled back) and webhooks per disbursed "
+              "loan: the round trips behind the CPU.", "",
+              "| rate/s | " + " | ".join(SERVICES) + " | all | webhooks |",
+              "|---:|" + "---:|" * (len(SERVICES) + 2)]
+    for r in runs:
+        per = max(r.disbursed, 1)
+        cells = [f"{r.transactions.get(s, 0) / per:.1f}" for s in SERVICES]
+        lines.append(f"| {r.rate} | " + " | ".join(cells)
+                     + f" | {sum(r.transactions.values()) / per:.1f} | {r.webhooks / per:.1f} |")
     return "\n".join(lines)
 
 
+SERVICES = ("intake", "underwriting", "ledger", "servicing", "collections")
 KINDS = ("intake", "underwriting", "ledger", "servicing", "collections", "postgres", "kafka",
          "simulators", "supervisor")
 
