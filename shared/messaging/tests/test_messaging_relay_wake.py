@@ -1,5 +1,6 @@
-"""The relay looks at the outbox as soon as a transaction on its engine has ended, not at
-its next poll, and an idle relay does not wake itself."""
+"""The relay looks at the outbox as soon as a transaction that wrote to it commits, in any
+process (PostgreSQL notifies it), not at its next poll, and an idle relay does not wake
+itself."""
 
 from __future__ import annotations
 
@@ -112,3 +113,21 @@ async def test_transactions_that_write_no_outbox_row_leave_the_relay_asleep(
     finally:
         relay.stop()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_commit_in_another_process_wakes_the_relay_through_postgresql(
+        engine: AsyncEngine, database_url: str) -> None:
+    broker = InMemoryBroker()
+    relay = OutboxRelay(engine, broker, poll_interval=NEVER)
+    other = await prepared_engine(database_url)  # another replica's pool, another process's
+    task = asyncio.create_task(relay.run())
+    await asyncio.wait_for(relay.active.wait(), 10)
+    try:
+        for seq in range(1, 3):
+            await asyncio.sleep(0.05)
+            await write(other, seq)
+            await published_count(broker, seq)
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 10)
+        await other.dispose()

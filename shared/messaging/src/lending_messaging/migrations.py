@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lending_messaging.tables import inbox_columns, outbox_columns
+from lending_messaging.tables import (
+    NOTIFY_ON_OUTBOX_WRITES,
+    STOP_NOTIFYING_OUTBOX_WRITES,
+    inbox_columns,
+    outbox_columns,
+)
 
 # A session idle inside a transaction keeps the oldest-running-transaction horizon
 # back, and the relay publishes nothing newer than that horizon: end such sessions.
@@ -44,6 +49,18 @@ def keep_outbox_pages(op: Any) -> None:
 
 def release_outbox_pages(op: Any) -> None:
     op.execute("ALTER TABLE outbox RESET (vacuum_truncate)")
+
+
+def notify_outbox_writes(op: Any) -> None:
+    """A transaction that wrote outbox rows notifies the relay at commit (LISTEN/NOTIFY), so
+    a writer in any process wakes it at once and the relay need not poll fast."""
+    for statement in NOTIFY_ON_OUTBOX_WRITES:
+        op.execute(statement)
+
+
+def stop_notifying_outbox_writes(op: Any) -> None:
+    for statement in STOP_NOTIFYING_OUTBOX_WRITES:
+        op.execute(statement)
 
 
 def downgrade(op: Any) -> None:

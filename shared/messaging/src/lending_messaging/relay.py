@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lending_messaging.outbox import STANDARD_HEADERS
 from lending_messaging.ports import EventPublisher, FaultHook, OutgoingMessage, PublishError
+from lending_messaging.tables import OUTBOX_CHANNEL
 from lending_messaging.tracing import publishing
 from lending_messaging.wakeup import Wakeup
 
@@ -104,7 +105,7 @@ class OutboxRelay:
         publisher: EventPublisher,
         *,
         batch_size: int = 1000,
-        poll_interval: float = 0.02,
+        poll_interval: float = 1.0,
         lock_poll_interval: float = 1.0,
         retry_wait: float = 1.0,
         lock_key: int = RELAY_LOCK_KEY,
@@ -112,8 +113,9 @@ class OutboxRelay:
     ) -> None:
         """The publisher's start/stop belong to the caller (it may be shared).
 
-        A transaction through ``engine`` wakes the relay once it has ended; otherwise it
-        waits ``poll_interval`` when idle (writers in other processes are found that way)."""
+        A transaction that wrote outbox rows, in any process, wakes the relay at its commit
+        (the outbox's trigger NOTIFYs, the relay LISTENs on its own connection);
+        ``poll_interval`` is only the floor for a notification that never came."""
         self._engine = engine
         self._publisher = publisher
         self._batch_size = batch_size
@@ -123,11 +125,9 @@ class OutboxRelay:
         self._lock_key = lock_key
         self._fault = fault_hook or (lambda point: None)
         self._stopping = asyncio.Event()
-        # A connection that wrote to the outbox going back to the engine's pool wakes us:
-        # its transaction has ended by then (the "commit" event comes before the COMMIT is
-        # sent, and a look then finds the rows not yet visible). The relay keeps its own
-        # connection out of the pool while it runs, so it never wakes itself: no gap needed.
-        self._wakeup = Wakeup(engine, "outbox", min_gap=0.0)
+        # Set by the commit notification; the relay's own deletes write no outbox row, so it
+        # never wakes itself: no gap needed.
+        self._wakeup = Wakeup(min_gap=0.0)
         self.active = asyncio.Event()  # set while this replica holds the lock
         self.published = 0
         self.on_published: Callable[[Sequence[OutgoingMessage]], None] | None = None
@@ -135,6 +135,9 @@ class OutboxRelay:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wakeup.set()
+
+    def _notified(self, *_: Any) -> None:
         self._wakeup.set()
 
     def wake(self) -> None:
@@ -170,6 +173,8 @@ class OutboxRelay:
                     return
                 await self._wait(self._stopping, self._lock_poll_interval)
             self.active.set()
+            # Listening before the first look: a commit between the two is seen by the look.
+            await driver.add_listener(OUTBOX_CHANNEL, self._notified)
             while not self._stopping.is_set():
                 # Cleared before looking: a commit while we publish sets it again.
                 self._wakeup.clear()

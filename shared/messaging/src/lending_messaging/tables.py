@@ -64,7 +64,26 @@ outbox = Table("outbox", metadata, *outbox_columns())
 inbox = Table("inbox", metadata, *inbox_columns())
 
 
+OUTBOX_CHANNEL = "lending_outbox"
+"""The channel a transaction that wrote outbox rows notifies at commit: the relay LISTENs."""
+
+# One notification per statement, not per row, and PostgreSQL folds a transaction's equal
+# notifications into one, delivered at commit (never for a rollback).
+NOTIFY_ON_OUTBOX_WRITES = (
+    "CREATE OR REPLACE FUNCTION lending_outbox_written() RETURNS trigger LANGUAGE plpgsql "
+    f"AS $$ BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$",
+    "CREATE OR REPLACE TRIGGER outbox_written AFTER INSERT ON outbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION lending_outbox_written()",
+)
+STOP_NOTIFYING_OUTBOX_WRITES = (
+    "DROP TRIGGER IF EXISTS outbox_written ON outbox",
+    "DROP FUNCTION IF EXISTS lending_outbox_written()",
+)
+
+
 async def create_tables(engine: AsyncEngine) -> None:
     """Creates both tables if missing (tests and benchmarks; services use migrations)."""
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        for statement in NOTIFY_ON_OUTBOX_WRITES:
+            await conn.exec_driver_sql(statement)

@@ -1,12 +1,14 @@
 """Waking a background worker when there may be work for it, instead of at its next poll.
 
-A worker that finds work in the database (the outbox relay, the ledger's accruals and
-payouts, collections' messages, intake's webhooks) polls at an interval; most of its work is
+A worker that finds work in the database (the ledger's accruals and payouts, collections'
+messages, intake's webhooks) polls at an interval; most of its work is
 written by this same process (the consumer records a closed day, a payment books a loan).
 ``Wakeup(engine, tables)`` is set when a transaction of the process that wrote to one of
 ``tables`` ends (its connection goes back to the engine's pool: by then the rows are
-visible), so such a worker looks again at once. The poll stays as the floor for work
-written elsewhere, and ``min_gap`` bounds how often wake-ups can make an idle worker query.
+visible), so such a worker looks again at once. (The outbox relay is woken by PostgreSQL
+itself: the outbox's trigger NOTIFYs at commit, from any process.) The poll stays as the
+floor for work written elsewhere, and ``min_gap`` bounds how often wake-ups can make an
+idle worker query.
 
 Why the table: waking every worker at the end of *every* transaction (reads, the other
 workers' own looks, consumer batches that queued nothing for them) made each worker look up

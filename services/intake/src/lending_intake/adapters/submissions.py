@@ -182,7 +182,7 @@ class SubmissionWriter:
             driver = (await conn.get_raw_connection()).driver_connection
             assert driver is not None
             rows = await driver.fetch(self._sql, *(params[name] for name in self._names))
-            wrote(conn, "outbox", "webhook_deliveries")
+            wrote(conn, "webhook_deliveries")
             claimed = {row[0] for row in rows}
         others = [s for s in ordered if s.application["id"] not in claimed]
         stored = await self._stored(others) if others else {}

@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lending_events import Envelope
 from lending_messaging.outbox import outbox_insert, outbox_values
-from lending_messaging.wakeup import wrote
 from lending_platform.database import asyncpg_sql
 
 UNIQUE_STREAM_VERSION = "events_stream_version_key"
@@ -102,9 +101,8 @@ _DRIVER_SQL = {id(_APPEND): asyncpg_sql(_APPEND),
                id(_APPEND_WITH_OUTBOX): asyncpg_sql(_APPEND_WITH_OUTBOX)}
 
 
-async def _driver_connection(conn: Any) -> tuple[AsyncConnection, asyncpg.Connection] | None:
-    """The AsyncConnection of an AsyncSession or AsyncConnection and the asyncpg connection
-    under it (None otherwise)."""
+async def _driver_connection(conn: Any) -> asyncpg.Connection | None:
+    """The asyncpg connection under an AsyncSession or AsyncConnection (None otherwise)."""
     if isinstance(conn, AsyncSession):
         conn = await conn.connection()
     if not isinstance(conn, AsyncConnection):
@@ -124,7 +122,7 @@ async def _driver_connection(conn: Any) -> tuple[AsyncConnection, asyncpg.Connec
         await begin()
         if not driver.is_in_transaction():
             return None
-    return conn, driver
+    return driver
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +151,8 @@ class PostgresEventStore:
             statement = _APPEND_WITH_OUTBOX
             _, values = outbox_values(outbox[1], outbox[0])
             params.update(zip(_OUTBOX_PARAMS, values, strict=True))
-        connected = await _driver_connection(conn)
-        if connected is None:
+        driver = await _driver_connection(conn)
+        if driver is None:
             try:
                 result = await conn.execute(statement, params)
             except IntegrityError as exc:
@@ -164,7 +162,6 @@ class PostgresEventStore:
             return sorted(result.scalars())
         # the hot path: straight to asyncpg on the caller's connection (same transaction),
         # without SQLAlchemy's per-statement work
-        connection, driver = connected
         sql, names = _DRIVER_SQL[id(statement)]
         try:
             rows = await driver.fetch(sql, *(params[n] for n in names))
@@ -172,8 +169,6 @@ class PostgresEventStore:
             if exc.constraint_name == UNIQUE_STREAM_VERSION:
                 raise ConcurrencyConflictError(str(exc)) from exc
             raise
-        if statement is _APPEND_WITH_OUTBOX:
-            wrote(connection, "outbox")
         return sorted(r[0] for r in rows)
 
     async def load(self, conn: SqlExecutor, stream_id: str) -> LoadedStream:

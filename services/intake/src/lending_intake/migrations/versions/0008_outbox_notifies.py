@@ -1,0 +1,23 @@
+"""A transaction that wrote outbox rows notifies the relay at commit
+(``lending_messaging.migrations.notify_outbox_writes``).
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from alembic import op
+
+from lending_messaging import migrations
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    migrations.notify_outbox_writes(op)
+
+
+def downgrade() -> None:
+    migrations.stop_notifying_outbox_writes(op)
